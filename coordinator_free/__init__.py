@@ -1,0 +1,1 @@
+"""The network side of coprove: CLI now; daemons, peer mesh and client later."""

@@ -1,0 +1,201 @@
+"""``coprove`` command line: argument parsing only; the work lives in ``prover``.
+
+Exit codes follow snarkjs's spirit and are stable for scripts: 0 success (a valid
+proof), 1 an invalid proof, 2 bad input (a file that is missing, malformed or does
+not belong with the others).  Bad input prints one line naming the file, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+import time
+from importlib import resources
+
+from prover.errors import FormatError, InputError, OutOfRangeError
+
+EXIT_OK, EXIT_INVALID, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class BadInput(Exception):
+    """A usage problem found after argument parsing (exit 2)."""
+
+
+def _replace_atomically(pairs):
+    """Write each (path, writer) to a temporary file, then rename them all into place,
+    so a failure never leaves a half-written proof next to a stale public.json."""
+    tmps = []
+    try:
+        for path, writer in pairs:
+            d = os.path.dirname(os.path.abspath(path))
+            fd, tmp = tempfile.mkstemp(prefix=".coprove-", suffix=".json", dir=d)
+            os.close(fd)
+            tmps.append((tmp, path))
+            writer(tmp)
+        for tmp, path in tmps:
+            os.replace(tmp, path)
+    finally:
+        for tmp, _ in tmps:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+
+def _prove_single(zkey_path, wtns_path, proof_path, public_path, check: bool, out=sys.stderr):
+    from prover.plain import prove_single
+    from prover.snarkjs_json import vkey_object_from_zkey, write_proof, write_public
+    from prover.verify import verify
+    from prover.wtns import read_wtns
+    from prover.zkey import read_zkey
+
+    t0 = time.perf_counter()
+    zkey = read_zkey(zkey_path)
+    wtns = read_wtns(wtns_path)
+    t_read = time.perf_counter() - t0
+    proof, public = prove_single(zkey, wtns)
+    t_prove = time.perf_counter() - t0 - t_read
+    t_check = 0.0
+    if check:
+        t1 = time.perf_counter()
+        verdict = verify(vkey_object_from_zkey(zkey), public, (proof.pi_a, proof.pi_b, proof.pi_c))
+        t_check = time.perf_counter() - t1
+        if not verdict:
+            print(
+                f"coprove: the proof does not verify ({verdict.reason}); {os.path.basename(wtns_path)} "
+                f"does not satisfy the circuit of {os.path.basename(zkey_path)} "
+                "(check it with `snarkjs wtns check`); nothing written",
+                file=out,
+            )
+            return EXIT_INVALID
+    _replace_atomically([
+        (proof_path, lambda p: write_proof(p, proof.pi_a, proof.pi_b, proof.pi_c)),
+        (public_path, lambda p: write_public(p, public)),
+    ])
+    print(
+        f"proof written to {proof_path} and {public_path} "
+        f"(domain 2^{zkey.domain_size.bit_length() - 1}, {zkey.n_vars} signals; "
+        f"read {t_read:.2f}s, prove {t_prove:.2f}s, check {t_check:.2f}s)",
+        file=out,
+    )
+    return EXIT_OK
+
+
+def cmd_prove(args):
+    if not args.single:
+        raise BadInput(
+            "choose how to prove: --single (one process, sees the witness); the collaborative "
+            "modes --local N and --committee FILE are not built yet"
+        )
+    return _prove_single(args.zkey, args.witness, args.proof, args.public, check=not args.no_check)
+
+
+def cmd_verify(args):
+    from prover.snarkjs_json import read_proof, read_public, read_vkey
+    from prover.verify import verify
+
+    vkey = read_vkey(args.vkey)
+    try:
+        public = read_public(args.public)
+        proof = read_proof(args.proof)
+    except OutOfRangeError as e:
+        # well-formed files whose numbers are off the field or curve: snarkjs calls
+        # this an invalid proof, and so do we
+        print(f"INVALID: {e}")
+        return EXIT_INVALID
+    verdict = verify(vkey, public, proof)
+    if verdict:
+        print("OK: the proof is valid")
+        return EXIT_OK
+    print(f"INVALID: {verdict.reason}")
+    return EXIT_INVALID
+
+
+def cmd_export_vkey(args):
+    from prover.snarkjs_json import vkey_from_zkey, write_vkey
+    from prover.zkey import read_zkey
+
+    vk = vkey_from_zkey(read_zkey(args.zkey))
+    _replace_atomically([(args.vkey, lambda p: write_vkey(p, vk))])
+    print(f"verification key written to {args.vkey}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_demo(args):
+    if not args.single:
+        print("coprove demo: the three-node demo arrives with the network; running --single", file=sys.stderr)
+    out_dir = args.out or tempfile.mkdtemp(prefix="coprove-demo-")
+    os.makedirs(out_dir, exist_ok=True)
+    circuit = resources.files("coordinator_free") / "demo_circuit"
+    with resources.as_file(circuit) as d:
+        zkey, wtns = os.path.join(d, "circuit.zkey"), os.path.join(d, "witness.wtns")
+        proof, public = os.path.join(out_dir, "proof.json"), os.path.join(out_dir, "public.json")
+        print(f"demo: single-party proof of the bundled circuit ({os.path.join(d, 'circuit.circom')})", file=sys.stderr)
+        rc = _prove_single(zkey, wtns, proof, public, check=True)
+        if rc != EXIT_OK:
+            return rc
+        vkey = os.path.join(d, "verification_key.json")
+        print(f"demo: verify with `coprove verify {vkey} {public} {proof}`"
+              f" or `snarkjs groth16 verify {vkey} {public} {proof}`", file=sys.stderr)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="coprove", description="Groth16 (BN254) proving, snarkjs-compatible.")
+    p.add_argument("-v", "--verbose", action="store_true", help="log each proving stage to stderr")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    pr = sub.add_parser("prove", help="prove like `snarkjs groth16 prove`")
+    pr.add_argument("zkey")
+    pr.add_argument("witness")
+    pr.add_argument("proof")
+    pr.add_argument("public")
+    pr.add_argument("--single", action="store_true", help="prove in this process (sees the witness)")
+    pr.add_argument("--no-check", action="store_true", help="skip verifying the proof before writing it")
+    pr.set_defaults(fn=cmd_prove)
+
+    ve = sub.add_parser("verify", help="verify like `snarkjs groth16 verify`: exit 0 valid, 1 invalid, 2 bad input")
+    ve.add_argument("vkey")
+    ve.add_argument("public")
+    ve.add_argument("proof")
+    ve.set_defaults(fn=cmd_verify)
+
+    ex = sub.add_parser("export-vkey", help="like `snarkjs zkey export verificationkey`")
+    ex.add_argument("zkey")
+    ex.add_argument("vkey")
+    ex.set_defaults(fn=cmd_export_vkey)
+
+    de = sub.add_parser("demo", help="prove and verify the bundled circuit")
+    de.add_argument("--single", action="store_true", help="single-party prover (the only mode so far)")
+    de.add_argument("--out", help="folder for proof.json and public.json (default: a new temporary folder)")
+    de.set_defaults(fn=cmd_demo)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return args.fn(args)
+    except (FormatError, InputError, BadInput) as e:
+        print(f"coprove: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except FileNotFoundError as e:
+        print(f"coprove: error: {e.filename}: no such file", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except IsADirectoryError as e:
+        print(f"coprove: error: {e.filename}: is a directory", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except PermissionError as e:
+        print(f"coprove: error: {e.filename}: permission denied", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())
