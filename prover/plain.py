@@ -16,10 +16,10 @@ import numpy as np
 
 from prover import ntt
 from prover.bn254 import FR_MODULUS, G1, G2, g1_from_array, g2_from_array
-from prover.errors import InputError
 from prover.groth16 import groth16_prove
 from prover.limbs import limbs_to_ints
 from prover.msm import msm_pippenger
+from prover.wtns import check_witness_for
 
 log = logging.getLogger("coprove.prover")
 R = FR_MODULUS
@@ -107,15 +107,8 @@ class PlainOps:
 
 def witness_ints(zkey, wtns) -> list[int]:
     """The witness as ints, after checking it belongs to this zkey."""
-    values = wtns.values
-    if len(values) != zkey.n_vars:
-        raise InputError(
-            wtns.path, "witness", f"witness has {len(values)} values but {zkey.path} expects nVars = {zkey.n_vars}"
-        )
-    w = limbs_to_ints(values)
-    if w[0] != 1:
-        raise InputError(wtns.path, "witness", f"witness[0] must be the constant 1, found {w[0]}")
-    return w
+    check_witness_for(wtns, zkey.n_vars, zkey.path)
+    return limbs_to_ints(wtns.values)
 
 
 def public_signals(zkey, w: list[int]) -> list[int]:
