@@ -456,8 +456,18 @@ class BuiltCircuit:
         return snarkjs_verify(self.npm_tools, self.vkey, public or self.public, proof or self.proof)
 
 
+def ptau_power(path: Path) -> int:
+    """The power of a .ptau file (section 1: n8 u32, q, power u32, ceremonyPower u32)."""
+    with open(path, "rb") as fh:
+        off, _ = _read_sections(fh, b"ptau")[1][0]
+        fh.seek(off)
+        n8 = struct.unpack("<I", fh.read(4))[0]
+        fh.seek(off + 4 + n8)
+        return struct.unpack("<I", fh.read(4))[0]
+
+
 def _setup(tools: NpmTools, name: str, kind: str, params: tuple[int, ...], d: Path,
-           key: str) -> dict[str, Any]:
+           key: str, ptau: Path) -> dict[str, Any]:
     """Compile and run the Groth16 setup inside D (empty); returns the metadata."""
     k = KINDS[kind]
     (d / "src").mkdir(parents=True)
@@ -469,11 +479,12 @@ def _setup(tools: NpmTools, name: str, kind: str, params: tuple[int, ...], d: Pa
     r1 = read_r1cs_header(d / "main.r1cs")
     n_public = r1.n_pub_out + r1.n_pub_in
     need = r1.n_constraints + n_public + 1
-    if need > 1 << PTAU_POWER:
+    power = ptau_power(ptau)
+    if need > 1 << power:
         raise ToolError(f"{name}: {r1.n_constraints} constraints + {n_public} public + 1 = {need} "
-                        f"exceeds the 2^{PTAU_POWER} powers of tau in {PTAU}")
+                        f"exceeds the 2^{power} powers of tau in {ptau}")
     with _timed(name, "groth16 setup"):
-        tools.snarkjs_run("groth16", "setup", "main.r1cs", PTAU, "circuit_0000.zkey", cwd=d)
+        tools.snarkjs_run("groth16", "setup", "main.r1cs", ptau, "circuit_0000.zkey", cwd=d)
     with _timed(name, "zkey beacon"):
         # deterministic phase-2 contribution: the beacon hash comes from the cache key
         tools.snarkjs_run("zkey", "beacon", "circuit_0000.zkey", "circuit.zkey", key[:64], "10",
@@ -488,7 +499,7 @@ def _setup(tools: NpmTools, name: str, kind: str, params: tuple[int, ...], d: Pa
     return {"name": name, "kind": kind, "params": list(params), "key": key,
             "n_constraints": r1.n_constraints, "n_public": zh.n_public, "n_vars": zh.n_vars,
             "domain_size": zh.domain_size, "snarkjs": tools.snarkjs_version,
-            "circom2": tools.circom2_version, "ptau_sha256": sha256_file(PTAU)}
+            "circom2": tools.circom2_version, "ptau_sha256": sha256_file(ptau)}
 
 
 def _witness_and_prove(tools: NpmTools, name: str, d: Path, run: Path,
@@ -514,10 +525,13 @@ def _prune_witness_dirs(parent: Path, keep: int) -> None:
 
 
 def build_circuit(npm_tools: NpmTools, name: str, kind: str, params: Sequence[int],
-                  inputs: Mapping[str, Any], cache: Path | None = None) -> BuiltCircuit:
+                  inputs: Mapping[str, Any], cache: Path | None = None,
+                  ptau: Path | None = None) -> BuiltCircuit:
     """Compile + set up circuit KIND(PARAMS) (cached), then compute the witness for
     INPUTS, check it with `snarkjs wtns check` and prove it with `snarkjs groth16
-    prove` (cached per inputs). NAME labels the cache folder and output files."""
+    prove` (cached per inputs). NAME labels the cache folder and output files.
+    PTAU: a prepared powers of tau (default: the committed 2^12 one)."""
+    ptau = Path(ptau or PTAU).resolve()
     if not _NAME.match(name):
         raise ValueError(f"circuit name {name!r}: use letters, digits, '_', '.', '-'")
     if kind not in KINDS:
@@ -530,7 +544,7 @@ def build_circuit(npm_tools: NpmTools, name: str, kind: str, params: Sequence[in
         "params": params,
         "main": main_source(kind, params),
         "source": (CIRCUITS_DIR / KINDS[kind].source).read_text(),
-        "ptau": sha256_file(PTAU),
+        "ptau": sha256_file(ptau),
         "tools": npm_tools.tools_id,
     }).encode())
     d = root / "circuits" / f"{name}-{setup_key[:16]}"
@@ -540,7 +554,7 @@ def build_circuit(npm_tools: NpmTools, name: str, kind: str, params: Sequence[in
             if not meta_path.exists():
                 shutil.rmtree(d, ignore_errors=True)
                 d.mkdir(parents=True)
-                meta = _setup(npm_tools, name, kind, params, d, setup_key)
+                meta = _setup(npm_tools, name, kind, params, d, setup_key, ptau)
                 meta_path.write_text(json.dumps(meta, indent=1) + "\n")
     meta = json.loads(meta_path.read_text())
 
