@@ -1,5 +1,46 @@
-"""Compute engine: MSM for G1/G2, NTT and field kernels (CUDA and CPU backends).
+"""Compute engine: MSM for G1/G2, NTT and field kernels, with CUDA and CPU backends.
 
-Knows nothing of shares or protocols.  Not built yet (issue "GPU engine"); the
-single-party prover uses the pure-Python reference in ``prover`` until then.
+Knows nothing of shares or protocols.  Every function takes and returns canonical
+(non-Montgomery) numpy uint64 arrays, little-endian limbs:
+
+    scalars / field vectors  (n, 4)
+    G1 affine points         (n, 2, 4)      infinity = all zeros
+    G2 affine points         (n, 2, 2, 4)   [x, y], each [c0, c1]
+
+``backend`` is None (the best available: "cuda" where CuPy sees a device, else
+"cpu"), "cpu" or "cuda".  Backends live in ``gpu_msm.cpu`` and ``gpu_msm.cuda`` and are
+imported lazily, so this package imports with numpy alone.
 """
+
+from __future__ import annotations
+
+from gpu_msm.backend import available_backends, get_backend, select_device
+
+
+def msm_g1(bases, scalars, backend=None):
+    """Σ scalars[i]·bases[i] in G1: (n, 2, 4) and (n, 4) -> (2, 4)."""
+    return get_backend(backend).msm_g1(bases, scalars)
+
+
+def msm_g2(bases, scalars, backend=None):
+    """Σ scalars[i]·bases[i] in G2: (n, 2, 2, 4) and (n, 4) -> (2, 2, 4)."""
+    return get_backend(backend).msm_g2(bases, scalars)
+
+
+def ntt(values, backend=None):
+    """Evaluations on the size-n domain (ω_n = 5^((r−1)/n)) of the coefficients (n, 4)."""
+    return get_backend(backend).ntt(values)
+
+
+def intt(values, backend=None):
+    """Coefficients of the polynomial with the given evaluations on the size-n domain."""
+    return get_backend(backend).intt(values)
+
+
+def odd_coset(values, backend=None):
+    """Domain evaluations (n, 4) -> evaluations on the odd coset g·ω^i, g = ω_2n."""
+    return get_backend(backend).odd_coset(values)
+
+
+__all__ = ["msm_g1", "msm_g2", "ntt", "intt", "odd_coset", "available_backends", "get_backend",
+           "select_device"]
