@@ -13,10 +13,8 @@ import numpy as np
 
 from prover.limbs import ints_to_limbs, limbs_to_ints
 
-# base field modulus q
-FQ_MODULUS = 21888242871839275222246405745257275088696311157297823662689037894645226208583
-# scalar field modulus r (the group order)
-FR_MODULUS = 21888242871839275222246405745257275088548364400416034343698204186575808495617
+from gpu_msm.constants import FQ_MODULUS, FR_MODULUS, G2_B
+
 # Montgomery factor used by snarkjs files: R = 2^256 (mod q for Fq, mod r for Fr)
 MONT = 1 << 256
 
@@ -68,6 +66,7 @@ F2_ZERO = (0, 0)
 F2_ONE = (1, 0)
 # G2 twist coefficient b' = 3 / (9 + u)
 B2 = f2_mul((3, 0), f2_inv((9, 1)))
+assert B2 == G2_B
 
 
 # ---------------------------------------------------------------- generic curve code

@@ -12,18 +12,14 @@ import secrets
 import time
 from dataclasses import dataclass
 
-import numpy as np
-
-from prover import ntt
-from prover.bn254 import FR_MODULUS, G1, G2, g1_from_array, g2_from_array
+from prover.bn254 import FR_MODULUS
 from prover.groth16 import groth16_prove
 from prover.limbs import limbs_to_ints
-from prover.msm import msm_pippenger
+from prover.local_ops import CURVES, LocalOps, public_point
 from prover.wtns import check_witness_for
 
 log = logging.getLogger("coprove.prover")
 R = FR_MODULUS
-_CURVES = {"g1": G1, "g2": G2}
 
 
 @dataclass(frozen=True)
@@ -33,26 +29,13 @@ class Proof:
     pi_c: tuple
 
 
-def _public_point(group, p):
-    """Reference point from a canonical array or an already-reference point."""
-    if isinstance(p, np.ndarray):
-        return (g1_from_array if group == "g1" else g2_from_array)(p.reshape((1,) + p.shape))[0]
-    return p
-
-
-class PlainOps:
-    """One party holding every value in the clear; vectors are lists of ints."""
+class PlainOps(LocalOps):
+    """One party holding every value in the clear: opening is the identity."""
 
     def __init__(self, witness: list[int], r: int, s: int):
+        super().__init__()
         self._w = witness
         self._r, self._s = r % R, s % R
-        self.timings: dict[str, float] = {}
-
-    def _timed(self, stage, fn, *args):
-        t0 = time.perf_counter()
-        out = fn(*args)
-        self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - t0
-        return out
 
     def witness(self):
         return self._w
@@ -60,46 +43,11 @@ class PlainOps:
     def blinding(self):
         return self._r, self._s, self._r * self._s % R
 
-    def sparse_matvec(self, matrix, coeffs, v, rows):
-        def run():
-            out = [0] * rows
-            sel = coeffs.matrix == matrix
-            values = limbs_to_ints(coeffs.value[sel])
-            for c, sig, val in zip(coeffs.constraint[sel].tolist(), coeffs.signal[sel].tolist(), values):
-                out[c] += val * v[sig]
-            return [x % R for x in out]
-        return self._timed("matvec", run)
-
-    def odd_coset(self, v):
-        return self._timed("ntt", ntt.odd_coset, v)
-
-    def sub_vec(self, a, b):
-        return [(x - y) % R for x, y in zip(a, b, strict=True)]
-
-    def tail(self, v, start):
-        return v[start:]
-
-    def msm(self, group, bases, v):
-        def run():
-            points = (g1_from_array if group == "g1" else g2_from_array)(bases)
-            return msm_pippenger(_CURVES[group], points, v)
-        return self._timed(f"msm_{group}", run)
-
-    def scalar_mul(self, group, k, p):
-        return _CURVES[group].mul(_public_point(group, p), k)
-
-    def add(self, group, a, b):
-        return _CURVES[group].add(a, b)
-
-    def sub(self, group, a, b):
-        return _CURVES[group].sub(a, b)
-
     def add_public(self, group, a, p):
-        return _CURVES[group].add(a, _public_point(group, p))
+        return CURVES[group].add(a, public_point(group, p))
 
     def multiply_and_open(self, pairs, points):
-        products = [[x * y % R for x, y in zip(a, b, strict=True)] for a, b in pairs]
-        return products, [p for _, p in points]
+        return [self.mul_vec(a, b) for a, b in pairs], [p for _, p in points]
 
     def output(self, pi_a, pi_b, pi_c):
         return Proof(pi_a, pi_b, pi_c)
@@ -127,8 +75,8 @@ def prove_single(zkey, wtns, r: int | None = None, s: int | None = None):
     proof = groth16_prove(zkey, ops)
     total = time.perf_counter() - t0
     log.info(
-        "proof curve=bn128 backend=reference constraints_domain=%d vars=%d total=%.3fs %s",
-        zkey.domain_size, zkey.n_vars, total,
+        "proof curve=bn128 backend=%s constraints_domain=%d vars=%d total=%.3fs %s",
+        ops.engine, zkey.domain_size, zkey.n_vars, total,
         " ".join(f"{k}={v:.3f}s" for k, v in sorted(ops.timings.items())),
     )
     return proof, public_signals(zkey, w)
