@@ -1,0 +1,95 @@
+"""N parties and the client in one process (threads over the in-memory transport).
+
+``coprove prove … --local N`` and the tests use this; the network runs the same
+party code over gRPC.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+
+from cme import messages as M
+from cme.additive_ops import AdditiveOps
+from cme.assembly import JobFailed, assemble
+from cme.dealing import deal, expand_material, upload_bytes
+from cme.transport import CLIENT, InMemoryHub, PeerError
+from prover.groth16 import groth16_prove
+from prover.plain import public_signals, witness_ints
+from prover.snarkjs_json import vkey_object_from_zkey
+
+log = logging.getLogger("coprove.cme")
+
+
+@dataclass
+class JobReport:
+    n_parties: int
+    upload_bytes: int
+    party_stats: dict = field(default_factory=dict)  # index -> transport stats
+    party_timings: dict = field(default_factory=dict)  # index -> stage seconds
+    seconds: float = 0.0
+
+
+def run_party(zkey, material, transport, job_id: bytes) -> AdditiveOps:
+    ops = AdditiveOps(expand_material(material), transport, material.n_parties, job_id)
+    groth16_prove(zkey, ops)
+    return ops
+
+
+def prove_local(zkey, wtns, n_parties: int, r: int | None = None, s: int | None = None,
+                wrap=None, timeout: float = 120.0):
+    """Collaborative proof with ``n_parties`` threads: ``(Proof, public, JobReport)``.
+
+    ``wrap(index, transport)`` may replace a party's or the client's (index −1)
+    transport, which is how tests record views and tamper with messages.
+    """
+    t0 = time.perf_counter()
+    w = witness_ints(zkey, wtns)
+    public = public_signals(zkey, w)
+    materials = deal(w, n_parties, zkey.domain_size, r, s)
+    report = JobReport(n_parties, upload_bytes(materials))
+    job_id = secrets.token_bytes(M.JOB_ID_BYTES)
+    hub = InMemoryHub(n_parties, timeout)
+    wrap = wrap or (lambda i, t: t)
+    endpoints = {i: wrap(i, hub.endpoint(i)) for i in range(n_parties)}
+    client = wrap(CLIENT, hub.endpoint(CLIENT))
+    failures: list[tuple[float, int, BaseException]] = []
+    ops_by_party = {}
+
+    def party(i, material):
+        try:
+            ops_by_party[i] = run_party(zkey, material, endpoints[i], job_id)
+        except BaseException as e:  # reported to the client, which fails the job
+            failures.append((time.perf_counter(), i, e))
+            hub.abort(f"party {i} failed: {e}")
+
+    threads = [threading.Thread(target=party, args=(i, materials[i]), name=f"party-{i}", daemon=True)
+               for i in range(n_parties)]
+    del materials  # the client keeps no copy of the dealt shares beyond this call
+    for th in threads:
+        th.start()
+    outputs = {}
+    try:
+        for i in range(n_parties):
+            msg = M.decode(client.recv(i), peer=i, job_id=job_id, kind=M.OUTPUT)
+            outputs[i] = msg.points
+    except (PeerError, M.MessageError) as e:
+        for th in threads:
+            th.join(timeout)
+        if failures:
+            _, who, err = min(failures, key=lambda f: f[0])
+            raise JobFailed(f"party {who} failed: {err}", who) from err
+        raise JobFailed(str(e), getattr(e, "peer", None)) from e
+    for th in threads:
+        th.join(timeout)
+    for i, ops in ops_by_party.items():
+        report.party_stats[i] = endpoints[i].stats()
+        report.party_timings[i] = dict(ops.timings)
+    proof = assemble(vkey_object_from_zkey(zkey), public, outputs)
+    report.seconds = time.perf_counter() - t0
+    log.info("job %s parties=%d upload=%dB total=%.3fs", job_id.hex()[:12], n_parties,
+             report.upload_bytes, report.seconds)
+    return proof, public, report

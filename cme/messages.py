@@ -1,0 +1,136 @@
+"""The protocol's messages and their byte encoding.
+
+Every message starts with a header naming the job, the kind and the sender, so a
+receiver rejects a message from another job, round or party before reading its
+body.  Bodies hold canonical field elements (32 bytes each) and affine points
+(infinity = zeros), checked on decoding: values below their modulus, points on
+their curve.
+
+    ROUND1_SHARES  party → party k   chunk k of the sender's masked-vector shares,
+                                     and its shares of πA and B1
+    ROUND1_OPENED  party k → party   the opened chunk k
+    OUTPUT         party → client    opened πA, the sender's shares of πB and πC
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+import numpy as np
+
+from gpu_msm.constants import FQ_MODULUS, FR_MODULUS
+from prover.bn254 import G1, G2, g1_from_array, g1_to_array, g2_from_array, g2_to_array
+from prover.limbs import limbs_to_ints
+
+MAGIC = b"CME1"
+ROUND1_SHARES, ROUND1_OPENED, OUTPUT = 1, 2, 3
+KIND_NAMES = {ROUND1_SHARES: "round-1 shares", ROUND1_OPENED: "round-1 opened chunk", OUTPUT: "output"}
+JOB_ID_BYTES = 16
+_HEADER = struct.Struct("<4sB16sh")  # magic, kind, job id, sender (−1 = client)
+_CHUNK = struct.Struct("<II")  # chunk index, element count
+G1_BYTES, G2_BYTES, FR_BYTES = 64, 128, 32
+
+
+class MessageError(ValueError):
+    """A message that is malformed, from another job, or not the one expected."""
+
+    def __init__(self, peer, message: str):
+        self.peer = peer
+        super().__init__(f"party {peer}: {message}")
+
+
+@dataclass
+class Message:
+    kind: int
+    job_id: bytes
+    sender: int
+    chunk: int = 0
+    values: np.ndarray | None = None  # (k, 4) canonical Fr
+    points: tuple = ()  # reference points: (πA, B1) shares, or (πA, πB share, πC share)
+
+
+def _g1(p) -> bytes:
+    return g1_to_array([p]).tobytes()
+
+
+def _g2(p) -> bytes:
+    return g2_to_array([p]).tobytes()
+
+
+def encode(msg: Message) -> bytes:
+    head = _HEADER.pack(MAGIC, msg.kind, msg.job_id, msg.sender)
+    if msg.kind in (ROUND1_SHARES, ROUND1_OPENED):
+        vals = np.ascontiguousarray(msg.values, dtype="<u8")
+        body = _CHUNK.pack(msg.chunk, len(vals)) + vals.tobytes()
+        if msg.kind == ROUND1_SHARES:
+            body += b"".join(_g1(p) for p in msg.points)
+        return head + body
+    if msg.kind == OUTPUT:
+        pi_a, pi_b, pi_c = msg.points
+        return head + _g1(pi_a) + _g2(pi_b) + _g1(pi_c)
+    raise ValueError(f"unknown message kind {msg.kind}")
+
+
+def _check_coords(peer, what, arr):
+    if any(c >= FQ_MODULUS for c in limbs_to_ints(arr)):
+        raise MessageError(peer, f"{what}: coordinate not below q")
+
+
+def _point(peer, what, raw: bytes, g2: bool):
+    arr = np.frombuffer(raw, dtype="<u8").astype(np.uint64).reshape((1, 2, 2, 4) if g2 else (1, 2, 4))
+    _check_coords(peer, what, arr)
+    p = (g2_from_array if g2 else g1_from_array)(arr)[0]
+    if not (G2 if g2 else G1).is_on_curve(p):
+        raise MessageError(peer, f"{what}: point is not on the curve")
+    return p
+
+
+def decode(raw: bytes, *, peer, job_id: bytes, kind: int, chunk: int | None = None,
+           count: int | None = None) -> Message:
+    """Decode a message from ``peer`` that must be of ``kind`` for ``job_id``."""
+    if len(raw) < _HEADER.size:
+        raise MessageError(peer, f"message of {len(raw)} bytes is shorter than a header")
+    magic, k, jid, sender = _HEADER.unpack_from(raw)
+    if magic != MAGIC:
+        raise MessageError(peer, "not a CME message (bad magic)")
+    if jid != job_id:
+        raise MessageError(peer, f"message for job {jid.hex()}, expected job {job_id.hex()}")
+    if sender != peer:
+        raise MessageError(peer, f"message claims to come from party {sender}")
+    if k != kind:
+        raise MessageError(peer, f"sent a {KIND_NAMES.get(k, f'kind {k}')} message where a "
+                                 f"{KIND_NAMES[kind]} message was expected")
+    body = memoryview(raw)[_HEADER.size:]
+    msg = Message(kind, jid, sender)
+    if kind in (ROUND1_SHARES, ROUND1_OPENED):
+        if len(body) < _CHUNK.size:
+            raise MessageError(peer, "truncated chunk header")
+        msg.chunk, n = _CHUNK.unpack_from(body)
+        if chunk is not None and msg.chunk != chunk:
+            raise MessageError(peer, f"sent chunk {msg.chunk}, expected chunk {chunk}")
+        if count is not None and n != count:
+            raise MessageError(peer, f"chunk of {n} elements, expected {count}")
+        extra = 2 * G1_BYTES if kind == ROUND1_SHARES else 0
+        want = _CHUNK.size + n * FR_BYTES + extra
+        if len(body) != want:
+            raise MessageError(peer, f"{KIND_NAMES[kind]} body is {len(body)} bytes, expected {want}")
+        vals = np.frombuffer(body[_CHUNK.size:_CHUNK.size + n * FR_BYTES], dtype="<u8")
+        msg.values = vals.astype(np.uint64).reshape(n, 4)
+        if any(v >= FR_MODULUS for v in limbs_to_ints(msg.values)):
+            raise MessageError(peer, "a field element is not below r")
+        if kind == ROUND1_SHARES:
+            off = _CHUNK.size + n * FR_BYTES
+            msg.points = (_point(peer, "πA share", bytes(body[off:off + G1_BYTES]), False),
+                          _point(peer, "B1 share", bytes(body[off + G1_BYTES:]), False))
+        return msg
+    if kind == OUTPUT:
+        if len(body) != 2 * G1_BYTES + G2_BYTES:
+            raise MessageError(peer, f"output body is {len(body)} bytes, expected {2 * G1_BYTES + G2_BYTES}")
+        msg.points = (
+            _point(peer, "πA", bytes(body[:G1_BYTES]), False),
+            _point(peer, "πB share", bytes(body[G1_BYTES:G1_BYTES + G2_BYTES]), True),
+            _point(peer, "πC share", bytes(body[G1_BYTES + G2_BYTES:]), False),
+        )
+        return msg
+    raise ValueError(f"unknown message kind {kind}")
