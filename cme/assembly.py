@@ -27,7 +27,8 @@ def assemble(vkey, public: list[int], outputs: dict) -> Proof:
     if agreeing != len(outputs):
         odd = sorted(i for i, o in outputs.items() if o[0] != pi_a)
         if 2 * agreeing > len(outputs):
-            raise JobFailed(f"party {odd[0]} reported a πA that differs from the other parties'", odd[0])
+            raise JobFailed(f"party {odd[0]} reported a πA that differs from the other parties' "
+                            "(it, or a peer that sent it a round-1 share, deviated)", odd[0])
         raise JobFailed(f"the parties disagree on πA (parties {odd} against the rest)")
     pi_b = pi_c = None
     for _, b, c in outputs.values():

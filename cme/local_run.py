@@ -39,16 +39,14 @@ def run_party(zkey, material, transport, job_id: bytes) -> AdditiveOps:
     return ops
 
 
-def prove_local(zkey, wtns, n_parties: int, r: int | None = None, s: int | None = None,
-                wrap=None, timeout: float = 120.0):
-    """Collaborative proof with ``n_parties`` threads: ``(Proof, public, JobReport)``.
+def run_job(zkey, w: list[int], n_parties: int, r: int | None = None, s: int | None = None,
+            wrap=None, timeout: float = 120.0):
+    """Deal, run the parties, gather their outputs: ``(outputs, JobReport)``, unchecked.
 
     ``wrap(index, transport)`` may replace a party's or the client's (index −1)
     transport, which is how tests record views and tamper with messages.
     """
     t0 = time.perf_counter()
-    w = witness_ints(zkey, wtns)
-    public = public_signals(zkey, w)
     materials = deal(w, n_parties, zkey.domain_size, r, s)
     report = JobReport(n_parties, upload_bytes(materials))
     job_id = secrets.token_bytes(M.JOB_ID_BYTES)
@@ -77,6 +75,7 @@ def prove_local(zkey, wtns, n_parties: int, r: int | None = None, s: int | None 
             msg = M.decode(client.recv(i), peer=i, job_id=job_id, kind=M.OUTPUT)
             outputs[i] = msg.points
     except (PeerError, M.MessageError) as e:
+        hub.abort(str(e))
         for th in threads:
             th.join(timeout)
         if failures:
@@ -88,8 +87,21 @@ def prove_local(zkey, wtns, n_parties: int, r: int | None = None, s: int | None 
     for i, ops in ops_by_party.items():
         report.party_stats[i] = endpoints[i].stats()
         report.party_timings[i] = dict(ops.timings)
+    report.seconds = time.perf_counter() - t0
+    return outputs, report
+
+
+def prove_local(zkey, wtns, n_parties: int, r: int | None = None, s: int | None = None,
+                wrap=None, timeout: float = 120.0):
+    """Collaborative proof with ``n_parties`` threads: ``(Proof, public, JobReport)``.
+
+    The proof is checked before it is returned; a failed job raises ``JobFailed``.
+    """
+    t0 = time.perf_counter()
+    w = witness_ints(zkey, wtns)
+    public = public_signals(zkey, w)
+    outputs, report = run_job(zkey, w, n_parties, r, s, wrap, timeout)
     proof = assemble(vkey_object_from_zkey(zkey), public, outputs)
     report.seconds = time.perf_counter() - t0
-    log.info("job %s parties=%d upload=%dB total=%.3fs", job_id.hex()[:12], n_parties,
-             report.upload_bytes, report.seconds)
+    log.info("job parties=%d upload=%dB total=%.3fs", n_parties, report.upload_bytes, report.seconds)
     return proof, public, report

@@ -83,11 +83,41 @@ def _prove_single(zkey_path, wtns_path, proof_path, public_path, check: bool, ou
     return EXIT_OK
 
 
+def _prove_local(zkey_path, wtns_path, proof_path, public_path, n_parties: int, out=sys.stderr):
+    from cme.assembly import JobFailed
+    from cme.local_run import prove_local
+    from prover.snarkjs_json import write_proof, write_public
+    from prover.wtns import read_wtns
+    from prover.zkey import read_zkey
+
+    if n_parties < 2:
+        raise BadInput(f"--local {n_parties}: additive sharing needs at least 2 parties")
+    zkey, wtns = read_zkey(zkey_path), read_wtns(wtns_path)
+    try:
+        proof, public, report = prove_local(zkey, wtns, n_parties)
+    except JobFailed as e:
+        print(f"coprove: the collaborative job failed: {e}; nothing written", file=out)
+        return EXIT_INVALID
+    _replace_atomically([
+        (proof_path, lambda p: write_proof(p, proof.pi_a, proof.pi_b, proof.pi_c)),
+        (public_path, lambda p: write_public(p, public)),
+    ])
+    sent = ", ".join(f"{i}: {s['bytes_sent']}" for i, s in sorted(report.party_stats.items()))
+    print(
+        f"proof written to {proof_path} and {public_path} ({n_parties} parties in this process, "
+        f"{report.seconds:.2f}s; client upload {report.upload_bytes} bytes; bytes sent per party {{{sent}}})",
+        file=out,
+    )
+    return EXIT_OK
+
+
 def cmd_prove(args):
+    if args.local is not None:
+        return _prove_local(args.zkey, args.witness, args.proof, args.public, args.local)
     if not args.single:
         raise BadInput(
-            "choose how to prove: --single (one process, sees the witness); the collaborative "
-            "modes --local N and --committee FILE are not built yet"
+            "choose how to prove: --single (one process, sees the witness) or --local N "
+            "(N parties in this process); --committee FILE is not built yet"
         )
     return _prove_single(args.zkey, args.witness, args.proof, args.public, check=not args.no_check)
 
@@ -152,7 +182,10 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("witness")
     pr.add_argument("proof")
     pr.add_argument("public")
-    pr.add_argument("--single", action="store_true", help="prove in this process (sees the witness)")
+    mode = pr.add_mutually_exclusive_group()
+    mode.add_argument("--single", action="store_true", help="prove in this process (sees the witness)")
+    mode.add_argument("--local", type=int, metavar="N",
+                      help="N parties holding additive shares, run as threads in this process")
     pr.add_argument("--no-check", action="store_true", help="skip verifying the proof before writing it")
     pr.set_defaults(fn=cmd_prove)
 
