@@ -1,0 +1,140 @@
+"""What parties see: uniform, and the same whatever the witness.
+
+For two witnesses of one circuit, many jobs each, record every message a party
+receives — alone (party 1) and as a coalition of N − 1 (parties 0 and 1 pooling
+what party 2 sent them) — and test that the field elements in them are uniform in
+Fr, fresh per job, and distributed alike for both witnesses. Group elements: the
+point shares are uniform too, the only opened points are πA (which is in the proof)
+and B1 (masked by s·δ1, so uniform).  The client's dealing to party 0 is tested the
+same way.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from cme import messages as M
+from cme.dealing import deal
+from cme.local_run import run_job
+from cme_helpers import Recording, peek
+from gpu_msm.constants import FQ_MODULUS, FR_MODULUS
+from prover.bn254 import G1
+from prover.limbs import limbs_to_ints
+from prover.plain import witness_ints
+from prover.wtns import read_wtns
+from prover.zkey import read_zkey
+from stats_helpers import chi2_uniform_p, ks_two_sample_p
+
+N_PARTIES = 3
+JOBS = 40
+ALPHA = 1e-6  # a real leak (an unmasked value) gives p-values far below this
+
+
+@pytest.fixture(scope="module")
+def two_witnesses(build_circuit, test_seed):
+    rng = random.Random(test_seed)
+    xs = [rng.randrange(2, FR_MODULUS) for _ in range(2)]
+    circuits = [build_circuit("view_mul_chain_30", "mul_chain", [30], {"x": x}) for x in xs]
+    zkey = read_zkey(circuits[0].zkey)
+    assert circuits[0].zkey == circuits[1].zkey
+    ws = [witness_ints(zkey, read_wtns(c.wtns)) for c in circuits]
+    assert ws[0] != ws[1]
+    return zkey, ws
+
+
+def _views(zkey, w):
+    """Per job: (party 1's received payloads, coalition's payloads from party 2, outputs)."""
+    jobs = []
+    for _ in range(JOBS):
+        logs = {i: [] for i in range(N_PARTIES)}
+        outputs, _ = run_job(zkey, w, N_PARTIES, wrap=lambda i, t: Recording(t, logs[i]) if i >= 0 else t)
+        coalition = [p for i in (0, 1) for frm, p in logs[i] if frm == 2]
+        shares = {i: [peek(p) for frm, p in logs[(i + 1) % N_PARTIES] if frm == i] for i in range(N_PARTIES)}
+        jobs.append(([p for _, p in logs[1]], coalition, outputs, shares))
+    return jobs
+
+
+def _field_elements(payloads):
+    vals = []
+    for p in payloads:
+        msg = peek(p)
+        vals += limbs_to_ints(msg.values)
+        vals += [pt[0] for pt in msg.points if pt is not None]  # x-coordinates of point shares
+    return vals
+
+
+def _normalised(payloads):
+    out = []
+    for p in payloads:
+        msg = peek(p)
+        out += [v / FR_MODULUS for v in limbs_to_ints(msg.values)]
+        out += [pt[0] / FQ_MODULUS for pt in msg.points if pt is not None]
+    return out
+
+
+@pytest.fixture(scope="module")
+def recorded(two_witnesses):
+    zkey, ws = two_witnesses
+    return zkey, [_views(zkey, w) for w in ws]
+
+
+@pytest.mark.parametrize("who", ["party 1", "parties 0+1"])
+def test_received_values_uniform_fresh_and_witness_independent(recorded, who):
+    _, per_witness = recorded
+    slot = 0 if who == "party 1" else 1
+    pooled = []
+    for jobs in per_witness:
+        per_job = [_field_elements(j[slot]) for j in jobs]
+        assert len({len(v) for v in per_job}) == 1, "the view's shape must not depend on the job"
+        # fresh per job: no position repeats a value across jobs (an unmasked one would)
+        for pos in range(len(per_job[0])):
+            column = [v[pos] for v in per_job]
+            assert len(set(column)) == len(column), f"{who}: position {pos} repeats across jobs"
+        u = [x for j in jobs for x in _normalised(j[slot])]
+        assert len(u) > 3000
+        p = chi2_uniform_p(u)
+        assert p > ALPHA, f"{who}: received values are not uniform (p = {p:.2e})"
+        pooled.append(u)
+    p = ks_two_sample_p(*pooled)
+    assert p > ALPHA, f"{who}: views differ between the two witnesses (KS p = {p:.2e})"
+
+
+def test_opened_points_are_pi_a_and_a_masked_b1(recorded):
+    _, per_witness = recorded
+    b1_x = []
+    for jobs in per_witness:
+        xs = []
+        for _, _, outputs, shares in jobs:
+            # every party's round-1 message carries its (πA, B1) shares; their sums are the openings
+            pi_a = b1 = None
+            for i in range(N_PARTIES):
+                msg = shares[i][0]
+                assert msg.kind == M.ROUND1_SHARES
+                pi_a = G1.add(pi_a, msg.points[0])
+                b1 = G1.add(b1, msg.points[1])
+            assert all(o[0] == pi_a for o in outputs.values()), "opened πA is the proof's πA"
+            assert b1 not in {o[2] for o in outputs.values()} and b1 != pi_a
+            xs.append(b1[0] / FQ_MODULUS)
+        assert len(set(xs)) == len(xs), "B1 must be fresh per job (masked by s·δ1)"
+        b1_x.append(xs)
+    assert ks_two_sample_p(*b1_x) > ALPHA
+
+
+def test_dealing_to_party_0_is_uniform_and_witness_independent(two_witnesses):
+    zkey, ws = two_witnesses
+    pooled = []
+    for w in ws:
+        u = []
+        firsts = []
+        for _ in range(JOBS):
+            c = deal(w, N_PARTIES, zkey.domain_size)[0].corrections
+            vals = limbs_to_ints(c.w) + limbs_to_ints(c.z1) + limbs_to_ints(c.z2) + [c.r, c.s, c.rs]
+            firsts.append(vals[0:5])
+            u += [v / FR_MODULUS for v in vals]
+        # w₀[0] is the share of the constant 1 and still looks random
+        assert len({tuple(f) for f in firsts}) == JOBS
+        assert chi2_uniform_p(u) > ALPHA
+        pooled.append(u)
+    assert ks_two_sample_p(*pooled) > ALPHA
