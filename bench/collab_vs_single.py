@@ -1,0 +1,106 @@
+"""Collaborative (N parties in one process) vs single-party proving, same engine.
+
+    python bench/collab_vs_single.py --sizes 10 12 14 --parties 3 --ptau path/to/pot14+.ptau
+
+Same mul-chain circuits as bench/single_vs_snarkjs.py. For each size: the single-party
+prover's time, the N-party job's time (all parties' work runs in one process, so the
+sum of their compute is what is timed; on separate machines they would overlap),
+each party's CPU time (its thread's, so waits for the GIL are not counted), the client's upload and the bytes each party sent.
+Writes bench/results/collab_vs_single.{json,png}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+import circuit_builder as cb  # noqa: E402
+
+from cme.local_run import prove_local  # noqa: E402
+from prover.plain import prove_single  # noqa: E402
+from prover.wtns import read_wtns  # noqa: E402
+from prover.zkey import read_zkey  # noqa: E402
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10, 12, 14])
+    ap.add_argument("--parties", type=int, default=3)
+    ap.add_argument("--ptau", type=Path, default=cb.PTAU)
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    args = ap.parse_args(argv)
+
+    tools = cb.install_npm_tools()
+    rng = random.Random(20261121)
+    rows = []
+    for k in args.sizes:
+        c = cb.build_circuit(tools, f"bench_mul_chain_2e{k}", "mul_chain", [(1 << k) - 2],
+                             {"x": rng.randrange(2, cb.BN254_R)}, ptau=args.ptau)
+        zkey, wtns = read_zkey(c.zkey), read_wtns(c.wtns)
+        _ = (zkey.coeffs, zkey.a, zkey.b1, zkey.b2, zkey.c, zkey.h)  # load once, outside the timings
+        r, s = rng.randrange(cb.BN254_R), rng.randrange(cb.BN254_R)
+        t0 = time.perf_counter()
+        single, _ = prove_single(zkey, wtns, r, s)
+        t_single = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        collab, _, report = prove_local(zkey, wtns, args.parties, r, s)
+        t_collab = time.perf_counter() - t0
+        assert collab == single, f"2^{k}: collaborative proof differs from the single-party one"
+        per_party = dict(report.party_cpu)
+        sent = {i: st["bytes_sent"] for i, st in report.party_stats.items()}
+        row = {
+            "log2_domain": k, "n_vars": zkey.n_vars, "parties": args.parties,
+            "single_s": t_single, "collab_s": t_collab, "ratio": t_collab / t_single,
+            "party_compute_s": per_party, "max_party_compute_s": max(per_party.values()),
+            "upload_bytes": report.upload_bytes, "bytes_sent_per_party": sent,
+        }
+        rows.append(row)
+        print(f"2^{k}: single {t_single:.2f}s  {args.parties}-party {t_collab:.2f}s (x{row['ratio']:.2f}); "
+              f"slowest party CPU {row['max_party_compute_s']:.2f}s; upload {report.upload_bytes} B; "
+              f"sent per party {sorted(sent.values())}", flush=True)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "collab_vs_single.json").write_text(json.dumps({
+        "bench": "collab_vs_single", "date": time.strftime("%Y-%m-%d"),
+        "machine": {"platform": platform.platform(), "python": platform.python_version()},
+        "engine": "reference (pure Python)", "rows": rows}, indent=1) + "\n")
+    _plot(rows, args.out / "collab_vs_single.png")
+    print(f"\n| domain | single (s) | {args.parties}-party, one process (s) | ratio | slowest party's CPU time (s) "
+          "| client upload (bytes) | sent per party (bytes) |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for r in rows:
+        print(f"| 2^{r['log2_domain']} | {r['single_s']:.2f} | {r['collab_s']:.2f} | {r['ratio']:.2f} | "
+              f"{r['max_party_compute_s']:.2f} | {r['upload_bytes']} | {max(r['bytes_sent_per_party'].values())} |")
+
+
+def _plot(rows, path):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib not installed (pip install '.[bench]'): no plot", file=sys.stderr)
+        return
+    ks = [r["log2_domain"] for r in rows]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(ks, [r["single_s"] for r in rows], "o-", label="single party")
+    ax.plot(ks, [r["collab_s"] for r in rows], "s-", label=f"{rows[0]['parties']} parties, one process")
+    ax.plot(ks, [r["max_party_compute_s"] for r in rows], "^--", label="slowest party's CPU time")
+    ax.set_yscale("log")
+    ax.set_xlabel("log2(domain size)")
+    ax.set_ylabel("seconds")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+if __name__ == "__main__":
+    main()
