@@ -133,3 +133,62 @@ def expand_material(p: PartyMaterial) -> Shares:
         triples={t: (v[f"x{t}"], v[f"y{t}"], v[f"z{t}"]) for t in TRIPLES},
         r=v["r"], s=v["s"], rs=v["rs"],
     )
+
+
+# ---------------------------------------------------------------- wire form of a party's material
+
+_MAT_HEADER = b"CMEM"
+_MAT_FIELDS = 5  # index, n_parties, n_vars, domain_size, has_corrections
+
+
+def material_to_bytes(p: PartyMaterial) -> bytes:
+    head = _MAT_HEADER + b"".join(
+        int(v).to_bytes(4, "little")
+        for v in (p.index, p.n_parties, p.n_vars, p.domain_size, p.corrections is not None)
+    )
+    body = p.seed
+    if p.corrections is not None:
+        c = p.corrections
+        body += b"".join(np.ascontiguousarray(a, dtype="<u8").tobytes() for a in (c.w, c.z1, c.z2))
+        body += b"".join(v.to_bytes(N8, "little") for v in (c.r, c.s, c.rs))
+    return head + body
+
+
+def material_size(index: int, n_vars: int, domain_size: int) -> int:
+    """Exact byte length of :func:`material_to_bytes` for this party, so a node can
+    refuse an oversized or short upload before buffering it."""
+    size = len(_MAT_HEADER) + 4 * _MAT_FIELDS + SEED_BYTES
+    if index == 0:
+        size += N8 * (n_vars + 2 * domain_size + 3)
+    return size
+
+
+def material_from_bytes(raw: bytes, *, index: int, n_parties: int, n_vars: int, domain_size: int) -> PartyMaterial:
+    """Parse and check material against what the job manifest and circuit say."""
+    want = material_size(index, n_vars, domain_size)
+    if len(raw) != want:
+        raise ValueError(f"share material is {len(raw)} bytes, expected {want} for party {index}")
+    if raw[:4] != _MAT_HEADER:
+        raise ValueError("share material has a bad header")
+    fields = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "little") for i in range(_MAT_FIELDS)]
+    if fields[:4] != [index, n_parties, n_vars, domain_size] or fields[4] != (index == 0):
+        raise ValueError(f"share material is for party {fields[0]} of {fields[1]} "
+                         f"(nVars {fields[2]}, domain {fields[3]}), not what the manifest says")
+    off = 4 + 4 * _MAT_FIELDS
+    seed = bytes(raw[off:off + SEED_BYTES])
+    off += SEED_BYTES
+    corrections = None
+    if index == 0:
+        arrays = []
+        for n in (n_vars, domain_size, domain_size):
+            arr = np.frombuffer(raw[off:off + N8 * n], dtype="<u8").astype(np.uint64).reshape(n, 4)
+            arrays.append(arr)
+            off += N8 * n
+        r, s, rs = (int.from_bytes(raw[off + N8 * i:off + N8 * (i + 1)], "little") for i in range(3))
+        for name, arr in zip(("w", "z1", "z2"), arrays):
+            if any(v >= R for v in limbs_to_ints(arr)):
+                raise ValueError(f"share material: a value of {name} is not below r")
+        if max(r, s, rs) >= R:
+            raise ValueError("share material: a blinding share is not below r")
+        corrections = Corrections(*arrays, r, s, rs)
+    return PartyMaterial(index, n_parties, n_vars, domain_size, seed, corrections)

@@ -21,6 +21,14 @@ from prover.errors import FormatError, InputError, OutOfRangeError
 EXIT_OK, EXIT_INVALID, EXIT_BAD_INPUT = 0, 1, 2
 
 
+def _config_errors():
+    """Errors that mean bad configuration (exit 2), imported lazily: the CLI must start
+    without grpc for the file-only commands."""
+    from coordinator_free.committee import CommitteeError
+    from coordinator_free.identity import IdentityError
+    return (CommitteeError, IdentityError)
+
+
 class BadInput(Exception):
     """A usage problem found after argument parsing (exit 2)."""
 
@@ -111,13 +119,46 @@ def _prove_local(zkey_path, wtns_path, proof_path, public_path, n_parties: int, 
     return EXIT_OK
 
 
+def _prove_committee(args, out=sys.stderr):
+    from cme.assembly import JobFailed
+    from coordinator_free.client import Client, NodeFailed
+    from coordinator_free.committee import load_committee
+    from prover.snarkjs_json import write_proof, write_public
+
+    committee = load_committee(args.committee)
+    t0 = time.perf_counter()
+
+    def progress(step, detail):
+        print(f"[{time.perf_counter() - t0:7.2f}s] {step}: {detail}", file=out, flush=True)
+
+    try:
+        with Client(committee, deadline_s=args.deadline, progress=progress) as client:
+            proof, public, summary = client.prove(args.zkey, args.witness)
+    except (NodeFailed, JobFailed) as e:
+        print(f"coprove: the collaborative job failed: {e}; nothing written", file=out)
+        return EXIT_INVALID
+    _replace_atomically([
+        (args.proof, lambda p: write_proof(p, proof.pi_a, proof.pi_b, proof.pi_c)),
+        (args.public, lambda p: write_public(p, public)),
+    ])
+    steps = ", ".join(f"{k} {v:.2f}s" for k, v in summary.steps.items())
+    print(f"proof written to {args.proof} and {args.public}: {steps}; total {time.perf_counter() - t0:.2f}s",
+          file=out)
+    for name, node_steps in summary.node_steps.items():
+        detail = " ".join(f"{k}={v:.2f}s" for k, v in sorted(node_steps.items()))
+        print(f"  {name}: {detail} sent={summary.bytes_sent[name]}B", file=out)
+    return EXIT_OK
+
+
 def cmd_prove(args):
+    if args.committee is not None:
+        return _prove_committee(args)
     if args.local is not None:
         return _prove_local(args.zkey, args.witness, args.proof, args.public, args.local)
     if not args.single:
         raise BadInput(
-            "choose how to prove: --single (one process, sees the witness) or --local N "
-            "(N parties in this process); --committee FILE is not built yet"
+            "choose how to prove: --committee FILE (the network), --local N (N parties in "
+            "this process) or --single (one process, sees the witness)"
         )
     return _prove_single(args.zkey, args.witness, args.proof, args.public, check=not args.no_check)
 
@@ -154,21 +195,60 @@ def cmd_export_vkey(args):
 
 
 def cmd_demo(args):
-    if not args.single:
-        print("coprove demo: the three-node demo arrives with the network; running --single", file=sys.stderr)
     out_dir = args.out or tempfile.mkdtemp(prefix="coprove-demo-")
     os.makedirs(out_dir, exist_ok=True)
     circuit = resources.files("coordinator_free") / "demo_circuit"
     with resources.as_file(circuit) as d:
         zkey, wtns = os.path.join(d, "circuit.zkey"), os.path.join(d, "witness.wtns")
         proof, public = os.path.join(out_dir, "proof.json"), os.path.join(out_dir, "public.json")
-        print(f"demo: single-party proof of the bundled circuit ({os.path.join(d, 'circuit.circom')})", file=sys.stderr)
-        rc = _prove_single(zkey, wtns, proof, public, check=True)
-        if rc != EXIT_OK:
-            return rc
         vkey = os.path.join(d, "verification_key.json")
-        print(f"demo: verify with `coprove verify {vkey} {public} {proof}`"
-              f" or `snarkjs groth16 verify {vkey} {public} {proof}`", file=sys.stderr)
+        if args.single:
+            print(f"demo: single-party proof of the bundled circuit ({os.path.join(d, 'circuit.circom')})",
+                  file=sys.stderr)
+            rc = _prove_single(zkey, wtns, proof, public, check=True)
+        else:
+            rc = _demo_network(zkey, wtns, proof, public)
+        if rc == EXIT_OK:
+            print(f"demo: verify with `coprove verify {vkey} {public} {proof}`"
+                  f" or `snarkjs groth16 verify {vkey} {public} {proof}`", file=sys.stderr)
+    return rc
+
+
+def _demo_network(zkey, wtns, proof, public):
+    from coordinator_free.localnet import LocalNetwork
+    from prover.snarkjs_json import read_proof, read_public
+    from prover.verify import verify
+    from prover.snarkjs_json import vkey_object_from_zkey
+    from prover.zkey import read_zkey
+
+    t0 = time.perf_counter()
+    print("demo: starting three nodes on loopback (ephemeral keys, mutual TLS)", file=sys.stderr)
+    with LocalNetwork(3) as net:
+        print(f"demo: nodes up in {time.perf_counter() - t0:.1f}s: "
+              + ", ".join(f"{n} at {a}" for n, a in net.addresses.items()), file=sys.stderr)
+        ns = argparse.Namespace(zkey=zkey, witness=wtns, proof=proof, public=public,
+                                committee=str(net.committee_path), deadline=600.0)
+        rc = _prove_committee(ns)
+    print("demo: nodes stopped", file=sys.stderr)
+    if rc != EXIT_OK:
+        return rc
+    verdict = verify(vkey_object_from_zkey(read_zkey(zkey)), read_public(public), read_proof(proof))
+    print(f"demo: coprove verify: {'OK' if verdict else 'INVALID ' + verdict.reason}", file=sys.stderr)
+    return EXIT_OK if verdict else EXIT_INVALID
+
+
+def cmd_node(args):
+    from coordinator_free.node import run_node
+    # a daemon's job log is its main output: one line per job step, at INFO
+    logging.getLogger().setLevel(logging.DEBUG if args.verbose else logging.INFO)
+    return run_node(args)
+
+
+def cmd_keygen(args):
+    from coordinator_free.identity import generate_identity
+    idt = generate_identity(args.out, args.name, args.kind)
+    print(f"wrote {idt.key_path} and {idt.cert_path}", file=sys.stderr)
+    print(idt.fingerprint)
     return EXIT_OK
 
 
@@ -186,6 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--single", action="store_true", help="prove in this process (sees the witness)")
     mode.add_argument("--local", type=int, metavar="N",
                       help="N parties holding additive shares, run as threads in this process")
+    mode.add_argument("--committee", metavar="FILE", help="prove on the nodes of this committee file (TOML)")
+    pr.add_argument("--deadline", type=float, default=600.0, help="seconds the nodes get for the job")
     pr.add_argument("--no-check", action="store_true", help="skip verifying the proof before writing it")
     pr.set_defaults(fn=cmd_prove)
 
@@ -200,10 +282,29 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("vkey")
     ex.set_defaults(fn=cmd_export_vkey)
 
-    de = sub.add_parser("demo", help="prove and verify the bundled circuit")
-    de.add_argument("--single", action="store_true", help="single-party prover (the only mode so far)")
+    de = sub.add_parser("demo", help="start three local nodes, prove the bundled circuit, verify, stop")
+    de.add_argument("--single", action="store_true", help="prove in this process instead (no nodes)")
     de.add_argument("--out", help="folder for proof.json and public.json (default: a new temporary folder)")
     de.set_defaults(fn=cmd_demo)
+
+    no = sub.add_parser("node", help="run a prover daemon")
+    no.add_argument("--listen", required=True, metavar="HOST:PORT")
+    no.add_argument("--key", required=True)
+    no.add_argument("--cert", required=True)
+    no.add_argument("--data-dir", required=True, help="circuits are kept here (shares never are)")
+    no.add_argument("--committee", required=True, help="committee file: whose certificates to trust")
+    dev = no.add_mutually_exclusive_group()
+    dev.add_argument("--gpu", type=int, metavar="N", help="use CUDA device N")
+    dev.add_argument("--cpu", action="store_true", help="use the CPU engine")
+    no.add_argument("--metrics", metavar="HOST:PORT", help="serve Prometheus metrics here")
+    no.add_argument("--max-jobs", type=int, default=32, help="jobs running at once (default 32)")
+    no.set_defaults(fn=cmd_node)
+
+    kg = sub.add_parser("keygen", help="make a key and self-signed certificate; prints the fingerprint")
+    kg.add_argument("--out", required=True)
+    kg.add_argument("--name", required=True)
+    kg.add_argument("--kind", default="p256", choices=["p256", "ed25519"])
+    kg.set_defaults(fn=cmd_keygen)
     return p
 
 
@@ -228,6 +329,11 @@ def main(argv=None) -> int:
     except PermissionError as e:
         print(f"coprove: error: {e.filename}: permission denied", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Exception as e:
+        if isinstance(e, _config_errors()):
+            print(f"coprove: error: {e}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        raise
 
 
 if __name__ == "__main__":

@@ -1,0 +1,234 @@
+"""The client library: ``Client(committee, identity).prove(zkey_path, wtns_path)``.
+
+It uploads the zkey only where a node lacks it (resuming partial uploads), deals
+fresh shares with ``cme``, submits each node its manifest and material over mTLS,
+gathers the round-2 outputs, assembles and verifies the proof.  A node that fails
+fails the attempt at once (the others are told to cancel); if the committee lists
+spares, the client re-deals fresh shares to a committee with a spare in the failed
+node's place.  Shares are never reused and never written anywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+import grpc
+
+from cme import messages as M
+from cme.assembly import assemble
+from cme.dealing import deal, material_to_bytes
+from coordinator_free import identity as ident
+from coordinator_free.mesh import SERVER_NAME
+from prover.plain import public_signals, witness_ints
+from prover.snarkjs_json import vkey_object_from_zkey
+from prover.wtns import read_wtns
+from prover.zkey import read_zkey
+from protos import coprove_pb2 as pb
+from protos import coprove_pb2_grpc as rpc
+
+log = logging.getLogger("coprove.client")
+CHUNK = 1 << 20
+RPC_SECONDS = 30.0
+
+
+class NodeFailed(RuntimeError):
+    """One node made the attempt fail; ``node`` is its committee entry."""
+
+    def __init__(self, node, step: str, detail: str):
+        self.node, self.step = node, step
+        super().__init__(f"node {node.name} ({node.address}) failed during {step}: {detail}")
+
+
+class NoValidProof(RuntimeError):
+    pass
+
+
+@dataclass
+class ProveSummary:
+    attempts: int = 0
+    steps: dict = field(default_factory=dict)  # client step -> seconds (last attempt)
+    node_steps: dict = field(default_factory=dict)  # node name -> {step: seconds}
+    bytes_sent: dict = field(default_factory=dict)  # node name -> bytes to peers
+    upload_bytes: int = 0
+    failures: list = field(default_factory=list)
+
+
+class Client:
+    def __init__(self, committee, identity=None, deadline_s: float = 600.0, progress=None):
+        self.committee = committee
+        self.identity = identity or committee.client_identity()
+        self.deadline_s = deadline_s
+        self.progress = progress or (lambda step, detail: None)
+        self._channels = {}
+
+    def close(self):
+        for ch in self._channels.values():
+            ch.close()
+        self._channels.clear()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _stub(self, node) -> rpc.NodeStub:
+        ch = self._channels.get(node.fingerprint)
+        if ch is None:
+            creds = ident.channel_credentials(self.identity, node.cert_pem)
+            ch = grpc.secure_channel(node.address, creds, options=ident.channel_options(SERVER_NAME))
+            self._channels[node.fingerprint] = ch
+        return rpc.NodeStub(ch)
+
+    # --------------------------------------------------------------------------------
+    def prove(self, zkey_path, wtns_path):
+        """``(proof, public_signals, ProveSummary)``; raises NodeFailed / NoValidProof."""
+        zkey = read_zkey(zkey_path)
+        w = witness_ints(zkey, read_wtns(wtns_path))
+        public = public_signals(zkey, w)
+        vkey = vkey_object_from_zkey(zkey)
+        members = list(self.committee.nodes)
+        spares = list(self.committee.spares)
+        summary = ProveSummary()
+        while True:
+            summary.attempts += 1
+            try:
+                proof = self._attempt(zkey, zkey_path, w, public, vkey, members, summary)
+                return proof, public, summary
+            except NodeFailed as e:
+                summary.failures.append(str(e))
+                if not spares:
+                    raise
+                spare = spares.pop(0)
+                members = [spare if m is e.node else m for m in members]
+                self.progress("re-deal", f"{e}; fresh shares to a committee with spare {spare.name} "
+                                         f"in place of {e.node.name}")
+
+    def _attempt(self, zkey, zkey_path, w, public, vkey, members, summary):
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=2 * len(members)) as pool:
+            self._each(pool, members, "upload", lambda n: self._ensure_circuit(n, zkey, zkey_path))
+            t1 = time.perf_counter()
+            summary.steps["upload"] = t1 - t0
+
+            materials = deal(w, len(members), zkey.domain_size)
+            summary.upload_bytes = sum(p.nbytes() for p in materials)
+            job_id = secrets.token_bytes(M.JOB_ID_BYTES)
+            deadline_ms = int((time.time() + self.deadline_s) * 1000)
+            parties = [pb.Party(index=i, name=m.name, address=m.address, fingerprint=m.fingerprint)
+                       for i, m in enumerate(members)]
+            self.progress("submit", f"job {job_id.hex()[:12]} to {len(members)} nodes")
+            raw = {i: material_to_bytes(p) for i, p in enumerate(materials)}
+            del materials
+            try:
+                self._each(pool, members, "submit",
+                           lambda n: self._submit(n, job_id, zkey.sha256, members.index(n), parties,
+                                                  deadline_ms, raw[members.index(n)]))
+            finally:
+                raw.clear()
+            self.progress("local work", "nodes computing and exchanging round 1")
+            try:
+                results = self._each(pool, members, "job", lambda n: self._fetch(n, job_id, members))
+            except NodeFailed:
+                for n in members:
+                    pool.submit(self._cancel, n, job_id)
+                raise
+            t2 = time.perf_counter()
+            summary.steps["nodes"] = t2 - t1
+        outputs = {}
+        for i, n in enumerate(members):
+            res = results[n.name]
+            outputs[i] = M.decode(res.output, peer=i, job_id=job_id, kind=M.OUTPUT).points
+            summary.node_steps[n.name] = dict(res.step_seconds)
+            summary.bytes_sent[n.name] = res.bytes_sent
+        self.progress("assembly", "summing output shares and verifying the proof")
+        proof = assemble(vkey, public, outputs)
+        summary.steps["assembly"] = time.perf_counter() - t2
+        return proof
+
+    def _each(self, pool, members, step, fn):
+        """Run ``fn`` on every node; the first failure fails the step, naming the node."""
+        futs = {pool.submit(fn, n): n for n in members}
+        done, _ = wait(futs, return_when=FIRST_EXCEPTION)
+        for f in done:
+            if f.exception() is not None:
+                err = f.exception()
+                raise err if isinstance(err, NodeFailed) else NodeFailed(futs[f], step, str(err))
+        wait(futs)
+        return {futs[f].name: f.result() for f in futs}
+
+    # per-node calls -------------------------------------------------------------------
+    def _ensure_circuit(self, node, zkey, zkey_path):
+        stub = self._stub(node)
+        sha = zkey.sha256
+        try:
+            state = stub.HasCircuit(pb.CircuitRef(sha256=sha), timeout=RPC_SECONDS)
+            if state.present:
+                self.progress("upload", f"{node.name} has circuit {sha[:12]}")
+                return
+            total = zkey_path.stat().st_size if hasattr(zkey_path, "stat") else _size(zkey_path)
+            start = state.bytes_received if state.bytes_received <= total else 0
+            self.progress("upload", f"{node.name}: sending {total - start} bytes of circuit {sha[:12]}")
+
+            def chunks():
+                with open(zkey_path, "rb") as fh:
+                    fh.seek(start)
+                    off = start
+                    while off < total:
+                        data = fh.read(min(CHUNK, total - off))
+                        yield pb.CircuitChunk(sha256=sha, total_size=total, offset=off, data=data)
+                        off += len(data)
+
+            state = stub.UploadCircuit(chunks(), timeout=max(RPC_SECONDS, total / 5e6))
+            if not state.present:
+                raise NodeFailed(node, "upload", "upload ended but the node does not have the circuit")
+        except grpc.RpcError as e:
+            raise NodeFailed(node, "upload", _why(e)) from None
+
+    def _submit(self, node, job_id, sha, index, parties, deadline_ms, material: bytes):
+        manifest = pb.JobManifest(job_id=job_id, circuit_sha256=sha, n_parties=len(parties),
+                                  party_index=index, parties=parties, deadline_unix_ms=deadline_ms,
+                                  material_size=len(material))
+
+        def parts():
+            yield pb.JobPart(manifest=manifest)
+            for off in range(0, len(material), CHUNK):
+                yield pb.JobPart(material=material[off:off + CHUNK])
+
+        try:
+            self._stub(node).SubmitJob(parts(), timeout=RPC_SECONDS)
+        except grpc.RpcError as e:
+            raise NodeFailed(node, "submit", _why(e)) from None
+
+    def _fetch(self, node, job_id, members):
+        try:
+            return self._stub(node).FetchResult(pb.JobRef(job_id=job_id), timeout=self.deadline_s + 5)
+        except grpc.RpcError as e:
+            detail = _why(e)
+            if e.code() == grpc.StatusCode.ABORTED:
+                # the node reports a peer by index when a peer let it down: blame that peer
+                m = re.search(r"party (\d+)", e.details() or "")
+                if m and int(m.group(1)) < len(members) and members[int(m.group(1))] is not node:
+                    blamed = members[int(m.group(1))]
+                    raise NodeFailed(blamed, "job", f"reported by {node.name}: {detail}") from None
+            raise NodeFailed(node, "job", detail) from None
+
+    def _cancel(self, node, job_id):
+        try:
+            self._stub(node).CancelJob(pb.JobRef(job_id=job_id), timeout=5)
+        except grpc.RpcError:
+            pass  # a dead or finished node has nothing to cancel
+
+
+def _why(e: grpc.RpcError) -> str:
+    return f"{e.code().name}: {e.details()}"
+
+
+def _size(path) -> int:
+    import os
+    return os.path.getsize(path)

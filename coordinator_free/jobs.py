@@ -1,0 +1,121 @@
+"""A job as one node holds it: manifest, deadline, peer mailboxes, outcome.
+
+Peer messages arrive in parts (``PeerSend``); ``deliver`` reassembles them and queues
+each complete message for the party's ``recv``.  Every blocking wait is bounded by the
+job's deadline, and failing or cancelling a job wakes every waiter at once.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+
+RUNNING, DONE, FAILED, CANCELLED = "running", "done", "failed", "cancelled"
+_WAKE = object()
+
+
+class JobError(RuntimeError):
+    pass
+
+
+@dataclass
+class PartyInfo:
+    index: int
+    name: str
+    address: str
+    fingerprint: str
+
+    def label(self) -> str:
+        return f"party {self.index} ({self.name} at {self.address})"
+
+
+@dataclass
+class Job:
+    job_id: bytes
+    circuit: str
+    index: int
+    parties: list
+    deadline: float  # time.monotonic() seconds
+    max_buffered: int
+    state: str = RUNNING
+    error: str = ""
+    output: bytes | None = None
+    steps: dict = field(default_factory=dict)
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    ended_at: float | None = None
+
+    def __post_init__(self):
+        self.done = threading.Event()
+        self._lock = threading.Lock()
+        self._boxes = {p.index: queue.Queue() for p in self.parties if p.index != self.index}
+        self._parts: dict = {}  # (sender, seq) -> {part: bytes}
+        self._next_seq = {k: 0 for k in self._boxes}
+        self._buffered = 0
+
+    @property
+    def n_parties(self) -> int:
+        return len(self.parties)
+
+    def remaining(self) -> float:
+        return max(0.0, self.deadline - time.monotonic())
+
+    # peer delivery ------------------------------------------------------------
+    def deliver(self, sender: int, seq: int, part: int, n_parts: int, data: bytes) -> None:
+        if sender not in self._boxes:
+            raise JobError(f"sender index {sender} is not a peer in this job")
+        if not 0 <= part < n_parts or n_parts > 1 << 16:
+            raise JobError(f"bad part {part} of {n_parts}")
+        with self._lock:
+            if self.state != RUNNING:
+                return
+            if seq < self._next_seq[sender]:
+                raise JobError(f"message {seq} from party {sender} was already delivered (replay)")
+            msg = self._parts.setdefault((sender, seq), {"n": n_parts, "parts": {}})
+            if msg["n"] != n_parts:
+                raise JobError(f"party {sender} changed the part count of message {seq}")
+            if part in msg["parts"]:
+                return  # a retried send: already have it
+            if self._buffered + len(data) > self.max_buffered:
+                raise JobError(f"party {sender} sent more than the {self.max_buffered} bytes a job may buffer")
+            msg["parts"][part] = bytes(data)
+            self._buffered += len(data)
+            self.bytes_received += len(data)
+            # hand complete messages over in sequence order
+            while True:
+                key = (sender, self._next_seq[sender])
+                msg = self._parts.get(key)
+                if msg is None or len(msg["parts"]) != msg["n"]:
+                    break
+                payload = b"".join(msg["parts"][i] for i in range(msg["n"]))
+                del self._parts[key]
+                self._buffered -= len(payload)
+                self._next_seq[sender] += 1
+                self._boxes[sender].put(payload)
+
+    def recv(self, sender: int) -> bytes:
+        box = self._boxes[sender]
+        try:
+            item = box.get(timeout=self.remaining())
+        except queue.Empty:
+            raise TimeoutError("sent nothing before the job's deadline") from None
+        if item is _WAKE:
+            box.put(_WAKE)
+            raise JobError(f"job {self.state}: {self.error}")
+        return item
+
+    # outcome ------------------------------------------------------------------
+    def finish(self, state: str, error: str = "") -> bool:
+        with self._lock:
+            if self.state != RUNNING:
+                return False
+            self.state, self.error = state, error
+            self.ended_at = time.monotonic()
+            self._parts.clear()
+            self._buffered = 0
+        for box in self._boxes.values():
+            box.put(_WAKE)
+        self.done.set()
+        return True

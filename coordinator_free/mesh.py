@@ -1,0 +1,123 @@
+"""The peer mesh of a job: cme's ``Transport`` over gRPC with pinned mutual TLS.
+
+A node dials each peer at the manifest's address and trusts exactly the certificate
+whose fingerprint the manifest names (taken from this node's committee file), so a
+share never reaches anyone else.  Messages go in parts of at most ``PART_BYTES``;
+a send is retried while the peer is unreachable or has not yet been handed the job
+by the client, but never past the job's deadline.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import grpc
+
+from cme.transport import CLIENT, PeerError
+from coordinator_free import identity as ident
+from protos import coprove_pb2 as pb
+from protos import coprove_pb2_grpc as rpc
+
+PART_BYTES = 1 << 20
+# a peer that stays unreachable this long fails the job, even if the deadline is later
+UNREACHABLE_SECONDS = 15.0
+_RETRY = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.NOT_FOUND)
+# every node certificate carries this DNS name; trust comes from pinning the certificate
+SERVER_NAME = "coprove-node"
+
+
+class PeerChannels:
+    """One channel per (address, certificate), shared by all jobs of this node."""
+
+    def __init__(self, identity, certs_by_fingerprint: dict[str, bytes]):
+        self._identity = identity
+        self._certs = certs_by_fingerprint
+        self._channels: dict = {}
+        self._lock = threading.Lock()
+
+    def knows(self, fingerprint: str) -> bool:
+        return fingerprint in self._certs
+
+    def stub(self, party) -> rpc.NodeStub:
+        key = (party.address, party.fingerprint)
+        with self._lock:
+            ch = self._channels.get(key)
+            if ch is None:
+                creds = ident.channel_credentials(self._identity, self._certs[party.fingerprint])
+                ch = grpc.secure_channel(party.address, creds, options=ident.channel_options(SERVER_NAME))
+                self._channels[key] = ch
+            return rpc.NodeStub(ch)
+
+    def close(self):
+        with self._lock:
+            for ch in self._channels.values():
+                ch.close()
+            self._channels.clear()
+
+
+class GrpcTransport:
+    """``cme.transport.Transport`` for one party of one job on this node."""
+
+    def __init__(self, job, channels: PeerChannels):
+        self._job = job
+        self._channels = channels
+        self._seq = {p.index: 0 for p in job.parties}
+        self._by_index = {p.index: p for p in job.parties}
+        self._stats = {"bytes_sent": 0, "bytes_received": 0, "messages_sent": 0, "messages_received": 0}
+
+    @property
+    def index(self) -> int:
+        return self._job.index
+
+    def send(self, to: int, payload: bytes) -> None:
+        if to == CLIENT:
+            # round 2: held for the client's FetchResult, never pushed anywhere
+            self._job.output = bytes(payload)
+            return
+        party = self._by_index.get(to)
+        if party is None or to == self.index:
+            raise PeerError(to, "no such peer in this job")
+        seq = self._seq[to]
+        self._seq[to] += 1
+        n_parts = max(1, -(-len(payload) // PART_BYTES))
+        stub = self._channels.stub(party)
+        for part in range(n_parts):
+            chunk = pb.PeerChunk(job_id=self._job.job_id, sender=self.index, seq=seq, part=part,
+                                 n_parts=n_parts, data=payload[part * PART_BYTES:(part + 1) * PART_BYTES])
+            self._send_part(party, stub, chunk)
+        self._stats["bytes_sent"] += len(payload)
+        self._stats["messages_sent"] += 1
+        self._job.bytes_sent += len(payload)
+
+    def _send_part(self, party, stub, chunk):
+        give_up = time.monotonic() + min(self._job.remaining(), UNREACHABLE_SECONDS)
+        delay = 0.05
+        while True:
+            timeout = max(0.1, min(self._job.remaining(), 30.0))
+            try:
+                stub.PeerSend(chunk, timeout=timeout)
+                return
+            except grpc.RpcError as e:
+                code = e.code()
+                if code in _RETRY and time.monotonic() + delay < give_up and self._job.state == "running":
+                    time.sleep(delay)
+                    delay = min(1.0, delay * 2)
+                    continue
+                what = "unreachable" if code == grpc.StatusCode.UNAVAILABLE else f"refused the message ({code.name})"
+                raise PeerError(party.index, f"{party.label()} {what}: {e.details()}") from None
+
+    def recv(self, frm: int) -> bytes:
+        party = self._by_index.get(frm)
+        if party is None or frm == self.index:
+            raise PeerError(frm, "no such peer in this job")
+        try:
+            payload = self._job.recv(frm)
+        except TimeoutError as e:
+            raise PeerError(frm, f"{party.label()} {e}") from None
+        self._stats["bytes_received"] += len(payload)
+        self._stats["messages_received"] += 1
+        return payload
+
+    def stats(self) -> dict:
+        return dict(self._stats)

@@ -1,0 +1,362 @@
+"""The prover daemon: ``coprove node``.  Thin gRPC servicers over the registry, the
+job table and cme's party code; no math here.
+
+Who may call what (the caller's certificate fingerprint, from mutual TLS):
+- the client RPCs (circuits, jobs, results): the committee file's trusted clients;
+  a job's result, status and cancellation: only the client that submitted it;
+- ``PeerSend``: only the party the job manifest names for that sender index.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from concurrent import futures
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+from cme.additive_ops import AdditiveOps
+from cme.dealing import expand_material, material_from_bytes, material_size
+from coordinator_free import identity as ident
+from coordinator_free.jobs import CANCELLED, DONE, FAILED, RUNNING, Job, JobError, PartyInfo
+from coordinator_free.mesh import PART_BYTES, GrpcTransport, PeerChannels
+from coordinator_free.metrics import NodeMetrics
+from coordinator_free.registry import CircuitRegistry, UploadError
+from prover.groth16 import groth16_prove
+from protos import coprove_pb2 as pb
+from protos import coprove_pb2_grpc as rpc
+
+log = logging.getLogger("coprove.node")
+SERVICE_NAME = "coprove.v1.Node"
+MAX_MESSAGE_BYTES = 8 << 20  # a circuit chunk or a peer part, with room to spare
+UPLOAD_CHUNK_BYTES = 4 << 20
+JOB_ID_BYTES = 16
+
+
+@dataclass
+class NodeConfig:
+    identity: object
+    data_dir: Path
+    trusted: dict  # fingerprint -> certificate PEM (nodes, spares, clients)
+    clients: set  # fingerprints allowed to use the client RPCs
+    max_jobs: int = 32
+    max_job_seconds: float = 3600.0
+    max_circuit_bytes: int = 8 << 30
+    ended_job_seconds: float = 300.0  # results kept this long for late fetches
+
+
+class NodeService(rpc.NodeServicer):
+    def __init__(self, cfg: NodeConfig, metrics: NodeMetrics | None = None):
+        self.cfg = cfg
+        self.metrics = metrics or NodeMetrics()
+        self.registry = CircuitRegistry(cfg.data_dir, cfg.max_circuit_bytes)
+        self.channels = PeerChannels(cfg.identity, cfg.trusted)
+        self.jobs: dict[bytes, Job] = {}
+        self.submitter: dict[bytes, str] = {}
+        self.threads: dict[bytes, threading.Thread] = {}
+        self._lock = threading.Lock()
+        self.closing = False
+
+    # authentication ---------------------------------------------------------
+    def _client(self, context) -> str:
+        fp = ident.peer_fingerprint(context)
+        if fp is None or fp not in self.cfg.clients:
+            context.abort(grpc.StatusCode.PERMISSION_DENIED,
+                          f"certificate {fp} is not a trusted client of this node")
+        return fp
+
+    def _job(self, job_id: bytes, context, owner: str | None = None) -> Job:
+        job = self.jobs.get(job_id)
+        if job is None:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"unknown job {job_id.hex()}")
+        if owner is not None and self.submitter.get(job_id) != owner:
+            context.abort(grpc.StatusCode.PERMISSION_DENIED, "job was submitted by another client")
+        return job
+
+    # circuits -----------------------------------------------------------------
+    def _state(self, sha: str) -> pb.CircuitState:
+        if self.registry.present(sha):
+            z = self.registry.get(sha)
+            return pb.CircuitState(sha256=sha, present=True, n_vars=z.n_vars, n_public=z.n_public,
+                                   domain_size=z.domain_size)
+        return pb.CircuitState(sha256=sha, present=False, bytes_received=self.registry.bytes_received(sha))
+
+    def HasCircuit(self, request, context):
+        self._client(context)
+        try:
+            return self._state(CircuitRegistry.check_sha(request.sha256))
+        except UploadError as e:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
+
+    def UploadCircuit(self, request_iterator, context):
+        self._client(context)
+        sha = total = None
+        lock = None
+        try:
+            for chunk in request_iterator:
+                if sha is None:
+                    sha, total = CircuitRegistry.check_sha(chunk.sha256), chunk.total_size
+                    if self.registry.present(sha):
+                        return self._state(sha)  # idempotent: already have it
+                    lock = self.registry.upload_lock(sha)
+                    if not lock.acquire(blocking=False):
+                        context.abort(grpc.StatusCode.ABORTED, f"circuit {sha[:12]} is being uploaded by another call")
+                elif chunk.sha256 != sha or chunk.total_size != total:
+                    raise UploadError("a chunk names another circuit or size than the first chunk")
+                self.registry.append(sha, total, chunk.offset, chunk.data)
+                self.metrics.uploads.inc(len(chunk.data))
+            if sha is None:
+                raise UploadError("empty upload")
+            if self.registry.bytes_received(sha) == total:
+                self.registry.finish(sha, total)
+            return self._state(sha)
+        except UploadError as e:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"circuit upload: {e}")
+        finally:
+            if lock is not None and lock.locked():
+                lock.release()
+
+    # jobs -----------------------------------------------------------------------
+    def SubmitJob(self, request_iterator, context):
+        client = self._client(context)
+        if self.closing:
+            context.abort(grpc.StatusCode.UNAVAILABLE, "node is shutting down")
+        first = next(request_iterator, None)
+        if first is None or first.WhichOneof("part") != "manifest":
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "a job starts with its manifest")
+        m = first.manifest
+        zkey, parties = self._check_manifest(m, context)
+        want = material_size(m.party_index, zkey.n_vars, zkey.domain_size)
+        if m.material_size != want:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                          f"manifest announces {m.material_size} bytes of material, expected {want}")
+        buf = bytearray()
+        for part in request_iterator:
+            if part.WhichOneof("part") != "material":
+                context.abort(grpc.StatusCode.INVALID_ARGUMENT, "a second manifest in one job submission")
+            if len(buf) + len(part.material) > want:
+                context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"more than the announced {want} bytes of material")
+            buf += part.material
+        try:
+            material = material_from_bytes(bytes(buf), index=m.party_index, n_parties=m.n_parties,
+                                           n_vars=zkey.n_vars, domain_size=zkey.domain_size)
+        except ValueError as e:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
+        finally:
+            buf[:] = bytes(len(buf))  # shares are zeroed, not left for the collector
+        seconds_left = (m.deadline_unix_ms / 1000.0) - time.time()
+        job = Job(bytes(m.job_id), m.circuit_sha256, m.party_index, parties,
+                  time.monotonic() + seconds_left, max_buffered=16 * want + (64 << 20))
+        with self._lock:
+            if job.job_id in self.jobs:
+                context.abort(grpc.StatusCode.ALREADY_EXISTS, f"job {job.job_id.hex()} exists")
+            running = sum(1 for j in self.jobs.values() if j.state == RUNNING)
+            if running >= self.cfg.max_jobs:
+                context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, f"{running} jobs running, the limit")
+            self.jobs[job.job_id] = job
+            self.submitter[job.job_id] = client
+            th = threading.Thread(target=self._run, args=(job, zkey, material), daemon=True,
+                                  name=f"job-{job.job_id.hex()[:8]}")
+            self.threads[job.job_id] = th
+        self.metrics.running.inc()
+        self._log(job, "accepted", f"circuit={m.circuit_sha256[:12]} parties={m.n_parties} "
+                                   f"deadline_in={seconds_left:.1f}s")
+        th.start()
+        return pb.JobAccepted(job_id=job.job_id)
+
+    def _check_manifest(self, m, context):
+        bad = lambda msg: context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"job manifest: {msg}")  # noqa: E731
+        if len(m.job_id) != JOB_ID_BYTES:
+            bad(f"job id must be {JOB_ID_BYTES} bytes")
+        if not self.registry.present(m.circuit_sha256 or "0"):
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION,
+                          f"circuit {m.circuit_sha256[:12]} is not on this node; upload it first")
+        if m.n_parties < 2 or len(m.parties) != m.n_parties:
+            bad(f"{len(m.parties)} parties listed for n_parties = {m.n_parties} (at least 2)")
+        if m.party_index >= m.n_parties:
+            bad(f"party index {m.party_index} out of range")
+        parties = []
+        for i, p in enumerate(m.parties):
+            if p.index != i:
+                bad(f"parties must be listed in index order (entry {i} says {p.index})")
+            if not self.channels.knows(p.fingerprint) and i != m.party_index:
+                bad(f"party {i} ({p.name}): certificate {p.fingerprint} is not in this node's committee file")
+            parties.append(PartyInfo(i, p.name, p.address, p.fingerprint))
+        if m.parties[m.party_index].fingerprint != self.cfg.identity.fingerprint:
+            bad(f"party {m.party_index} is {m.parties[m.party_index].fingerprint}, not this node")
+        if len({p.fingerprint for p in parties}) != len(parties):
+            bad("a node appears twice in one job")
+        left = m.deadline_unix_ms / 1000.0 - time.time()
+        if not 0 < left <= self.cfg.max_job_seconds:
+            bad(f"deadline {left:.1f}s away; allowed: (0, {self.cfg.max_job_seconds:g}]")
+        return self.registry.get(m.circuit_sha256), parties
+
+    def _run(self, job: Job, zkey, material):
+        try:
+            shares = expand_material(material)
+            del material
+            ops = AdditiveOps(shares, GrpcTransport(job, self.channels), job.n_parties, job.job_id)
+            self._log(job, "local work", "starting")
+            groth16_prove(zkey, ops)
+            job.steps = dict(ops.timings)
+            if job.output is None:
+                raise JobError("the protocol ended without an output")
+            if job.finish(DONE):
+                self.metrics.jobs.labels("done").inc()
+            for step, secs in sorted(job.steps.items()):
+                self.metrics.step_seconds.labels(step).observe(secs)
+                self._log(job, step, f"seconds={secs:.3f}")
+            self._log(job, "done", f"sent={job.bytes_sent}B received={job.bytes_received}B")
+        except Exception as e:  # any failure ends this job only; the daemon keeps serving
+            if job.finish(FAILED, str(e)):
+                self.metrics.jobs.labels("failed").inc()
+            self._log(job, "failed", str(e), logging.WARNING)
+        finally:
+            self.metrics.running.dec()
+            self.metrics.bytes_sent.inc(job.bytes_sent)
+            self.metrics.bytes_received.inc(job.bytes_received)
+
+    def _log(self, job, step, detail, level=logging.INFO):
+        log.log(level, "job=%s party=%d step=%s %s", job.job_id.hex()[:12], job.index, step, detail)
+
+    def FetchResult(self, request, context):
+        job = self._job(request.job_id, context, self._client(context))
+        wait = job.remaining()
+        if context.time_remaining() is not None:
+            wait = min(wait, context.time_remaining())
+        if not job.done.wait(wait):
+            if job.remaining() <= 0 and job.finish(FAILED, "deadline passed"):
+                self.metrics.jobs.labels("deadline").inc()
+            else:
+                context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "job still running")
+        if job.state != DONE:
+            context.abort(grpc.StatusCode.ABORTED, f"job {job.state}: {job.error}")
+        return pb.JobResult(job_id=job.job_id, output=job.output, step_seconds=job.steps,
+                            bytes_sent=job.bytes_sent, bytes_received=job.bytes_received)
+
+    def JobStatus(self, request, context):
+        job = self._job(request.job_id, context, self._client(context))
+        return pb.JobState(job_id=job.job_id, state=job.state, error=job.error)
+
+    def CancelJob(self, request, context):
+        job = self._job(request.job_id, context, self._client(context))
+        if job.finish(CANCELLED, "cancelled by the client"):
+            self.metrics.jobs.labels("cancelled").inc()
+            self._log(job, "cancelled", "by the client")
+        return pb.JobState(job_id=job.job_id, state=job.state, error=job.error)
+
+    # peers ----------------------------------------------------------------------
+    def PeerSend(self, request, context):
+        job = self.jobs.get(request.job_id)
+        if job is None:
+            # the client may not have reached this node yet: the sender retries
+            context.abort(grpc.StatusCode.NOT_FOUND, f"unknown job {request.job_id.hex()}")
+        fp = ident.peer_fingerprint(context)
+        if not request.sender < job.n_parties or job.parties[request.sender].fingerprint != fp:
+            context.abort(grpc.StatusCode.PERMISSION_DENIED,
+                          f"certificate {fp} is not party {request.sender} of this job")
+        if len(request.data) > PART_BYTES:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"part larger than {PART_BYTES} bytes")
+        try:
+            job.deliver(request.sender, request.seq, request.part, request.n_parts, request.data)
+        except JobError as e:
+            job.finish(FAILED, f"{job.parties[request.sender].label()}: {e}")
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(e))
+        return pb.PeerAck()
+
+    # housekeeping -----------------------------------------------------------------
+    def sweep(self):
+        """Fail jobs past their deadline; forget ended ones after a while (bounded memory)."""
+        now = time.monotonic()
+        with self._lock:
+            for jid, job in list(self.jobs.items()):
+                if job.state == RUNNING and job.remaining() <= 0:
+                    if job.finish(FAILED, "deadline passed"):
+                        self.metrics.jobs.labels("deadline").inc()
+                if job.ended_at is not None and now - job.ended_at > self.cfg.ended_job_seconds:
+                    del self.jobs[jid]
+                    self.submitter.pop(jid, None)
+                    self.threads.pop(jid, None)
+
+    def shutdown(self, grace: float):
+        self.closing = True
+        for job in list(self.jobs.values()):
+            if job.finish(FAILED, "node is shutting down"):
+                self.metrics.jobs.labels("shutdown").inc()
+        for th in list(self.threads.values()):
+            th.join(grace)
+        self.channels.close()
+
+
+@contextmanager
+def serve(cfg: NodeConfig, listen: str, metrics: NodeMetrics | None = None):
+    """Run a node; yields (service, bound port).  Tests bind port 0."""
+    service = NodeService(cfg, metrics)
+    allowed = {fp: fp for fp in cfg.trusted}
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="rpc"),
+        interceptors=[ident.PinnedPeerInterceptor(allowed)],
+        options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES)],
+        maximum_concurrent_rpcs=256,
+    )
+    rpc.add_NodeServicer_to_server(service, server)
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    creds = ident.server_credentials(cfg.identity, list(cfg.trusted.values()))
+    port = server.add_secure_port(listen, creds)
+    if port == 0:
+        raise OSError(f"cannot listen on {listen}")
+    server.start()
+    health_servicer.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
+    health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+    stop = threading.Event()
+
+    def janitor():
+        while not stop.wait(1.0):
+            service.sweep()
+
+    threading.Thread(target=janitor, daemon=True, name="janitor").start()
+    try:
+        yield service, port
+    finally:
+        stop.set()
+        health_servicer.enter_graceful_shutdown()
+        service.shutdown(grace=5.0)
+        server.stop(grace=5.0).wait()
+
+
+def run_node(args) -> int:
+    """``coprove node``: parse-free entry, given the CLI's arguments."""
+    from coordinator_free.committee import load_committee
+    import gpu_msm
+
+    identity = ident.load_identity(args.key, args.cert)
+    committee = load_committee(args.committee)
+    trusted = {m.fingerprint: m.cert_pem for m in (*committee.nodes, *committee.spares, *committee.trusted_clients)}
+    clients = {m.fingerprint for m in committee.trusted_clients}
+    if not clients:
+        raise ValueError(f"{args.committee}: lists no [[trusted_client]]; no client could submit jobs")
+    gpu_msm.select_device("cpu" if args.cpu else args.gpu)
+    cfg = NodeConfig(identity=identity, data_dir=Path(args.data_dir), trusted=trusted, clients=clients,
+                     max_jobs=args.max_jobs)
+    metrics = NodeMetrics()
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
+    with serve(cfg, args.listen, metrics) as (_, port):
+        host = args.listen.rpartition(":")[0]
+        extra = ""
+        if args.metrics:
+            extra = f" metrics on port {metrics.serve(args.metrics)}"
+        print(f"coprove node {identity.name} listening on {host}:{port} fingerprint {identity.fingerprint}{extra}",
+              flush=True)
+        stopping.wait()
+        log.info("shutting down: failing running jobs, finishing calls")
+    return 0
