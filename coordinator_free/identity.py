@@ -6,11 +6,13 @@ certificate (listed in the committee file).  gRPC cannot be told "accept fingerp
 so pinning is done in two layers:
 
 * TLS: the only trust anchors a connection gets are the peers' own certificates
-  (one for a channel, the committee's bundle for a server).  The certificates are
-  CA:FALSE, so holding a trusted key does not let anyone mint further certificates
-  that TLS would accept (with CA:TRUE it does: checked against grpcio 1.85).
-* gRPC: :class:`PinnedPeerInterceptor` reads the caller's certificate from the auth
-  context and refuses any fingerprint not in the committee.
+  (one for a channel, the committee's bundle for a server).  BoringSSL accepts a
+  self-signed CA:FALSE leaf as its own anchor, and only then does holding a trusted
+  key not let anyone mint further certificates that TLS would accept (with CA:TRUE it
+  does; both checked against grpcio 1.85.1), so CA certificates are refused.
+* gRPC: the server reads the caller's certificate from the auth context
+  (:func:`peer_fingerprint`) and refuses fingerprints it does not know, per call
+  (:class:`PinnedPeerInterceptor` does it for a whole server).
 
 Ed25519 is refused: grpcio's BoringSSL build does not offer Ed25519 signatures in TLS,
 so a handshake with an Ed25519 certificate fails on either side with
@@ -135,6 +137,14 @@ def check_usable(cert: x509.Certificate, where) -> None:
     """Refuse what would only fail later, inside a TLS handshake, with a vaguer error."""
     if isinstance(cert.public_key(), (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
         raise IdentityError(f"{where}: {ED25519_REFUSED}")
+    try:
+        is_ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        is_ca = False
+    if is_ca:
+        raise IdentityError(f"{where}: is a CA certificate (basicConstraints CA:TRUE): its key "
+                            "could sign further certificates that TLS would accept wherever "
+                            "this one is trusted; make a leaf with `coprove keygen`")
     now = datetime.datetime.now(datetime.timezone.utc)
     if now > cert.not_valid_after_utc:
         raise IdentityError(f"{where}: certificate expired on {cert.not_valid_after_utc:%Y-%m-%d}")

@@ -143,6 +143,11 @@ def test_load_identity(tmp_path, keys):
     (tmp_path / "eve.crt").write_bytes(cert)
     with pytest.raises(ident.IdentityError, match=r"eve\.crt: Ed25519 certificates do not work"):
         ident.load_identity(tmp_path / "eve.key", tmp_path / "eve.crt")
+    key, cert = _custom_pair("ca", ec.generate_private_key(ec.SECP256R1()), ca=True)
+    (tmp_path / "ca.key").write_bytes(key)
+    (tmp_path / "ca.crt").write_bytes(cert)
+    with pytest.raises(ident.IdentityError, match=r"ca\.crt: is a CA certificate"):
+        ident.load_identity(tmp_path / "ca.key", tmp_path / "ca.crt")
 
 
 # --- mutual TLS over real gRPC ---------------------------------------------------------
@@ -247,7 +252,7 @@ def test_client_pinning_another_server_cert_is_refused(keys):
 
 def test_a_trusted_key_cannot_mint_certificates(keys):
     """Certificates are CA:FALSE, so bob's key cannot vouch for a new certificate that
-    TLS would accept wherever bob's is trusted (with CA:TRUE this call succeeds)."""
+    TLS would accept wherever bob's is trusted."""
     alice, bob = keys["alice"], keys["bob"]
     minted = _mint(bob, "mallory")
     with tls_server(alice, [bob.cert_pem]) as port:
@@ -256,6 +261,14 @@ def test_a_trusted_key_cannot_mint_certificates(keys):
             with pytest.raises(grpc.RpcError) as e:
                 call(port, creds, "alice")
             assert e.value.code() == grpc.StatusCode.UNAVAILABLE
+
+    # Why check_usable refuses CA:TRUE certificates: there the minted one gets through.
+    key, cert = _custom_pair("bob", ec.generate_private_key(ec.SECP256R1()), ca=True)
+    ca_bob = ident.Identity("bob", key, cert, ident.fingerprint(cert))
+    minted = _mint(ca_bob, "mallory")
+    with tls_server(alice, [ca_bob.cert_pem]) as port:
+        creds = grpc.ssl_channel_credentials(alice.cert_pem, minted.key_pem, minted.cert_pem)
+        assert call(port, creds, "alice").decode() == minted.fingerprint
 
 
 def test_interceptor_refuses_certificates_outside_the_pin_list(keys):
@@ -395,6 +408,15 @@ def test_committee_refuses_an_unusable_certificate(keys):
         _load(keys, _base(keys) + _entry("node", erin, "h:1"))
 
 
+def test_committee_refuses_a_ca_certificate(keys):
+    key, cert = _custom_pair("erin", ec.generate_private_key(ec.SECP256R1()), ca=True)
+    path = keys["alice"].cert_path.parent / "erin.crt"
+    path.write_bytes(cert)
+    erin = ident.Identity("erin", key, cert, ident.fingerprint(cert), cert_path=path)
+    with pytest.raises(CommitteeError, match=r"node\[2\] \(erin\): certificate erin.crt: is a CA certificate"):
+        _load(keys, _base(keys) + _entry("node", erin, "h:1"))
+
+
 def test_committee_missing_file(tmp_path):
     with pytest.raises(CommitteeError, match=r"nowhere\.toml: no such committee file"):
         load_committee(tmp_path / "nowhere.toml")
@@ -469,15 +491,21 @@ def test_committee_client_identity_errors(keys):
 # --- helpers ---------------------------------------------------------------------------
 
 def _ed25519_pair(name):
-    key = ed25519.Ed25519PrivateKey.generate()
+    return _custom_pair(name, ed25519.Ed25519PrivateKey.generate())
+
+
+def _custom_pair(name, key, ca=False):
+    """A self-signed certificate keygen would not make (Ed25519 key, or CA:TRUE)."""
     now = datetime.datetime.now(datetime.timezone.utc)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(hours=1))
-            .not_valid_after(now + datetime.timedelta(days=30))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name), x509.DNSName("coprove-node")]), False)
-            .sign(key, None))
+    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+               .public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(now - datetime.timedelta(hours=1))
+               .not_valid_after(now + datetime.timedelta(days=30))
+               .add_extension(x509.SubjectAlternativeName([x509.DNSName(name), x509.DNSName("coprove-node")]), False))
+    if ca:
+        builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=0), True)
+    cert = builder.sign(key, None if isinstance(key, ed25519.Ed25519PrivateKey) else hashes.SHA256())
     return (key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                               serialization.NoEncryption()),
             cert.public_bytes(serialization.Encoding.PEM))
