@@ -1,0 +1,60 @@
+// Check and benchmark helpers for the MSM (not used by the engine): base generation with
+// known discrete logs, and element-wise field / curve operations for unit checks.
+// Compiled like msm.cu, once per curve (CURVE_G2 = 0 or 1).
+#include "curve.cuh"
+
+#ifndef CURVE_G2
+#define CURVE_G2 0
+#endif
+#if CURVE_G2
+typedef Fq2 F;
+#else
+typedef Fq F;
+#endif
+typedef Affine<F> Pt;
+typedef Xyzz<F> Acc;
+
+
+// out[t*m + j] = (k_t + j*d) * G as affine Montgomery points, where k_t = start_scalars[t]
+// (canonical, 8 limbs) and step = d * G.  Lets the checks know every base's discrete log.
+extern "C" __global__ void bench_gen_bases(const Pt* __restrict__ gen, const u32* __restrict__ start_scalars,
+                                           const Pt* __restrict__ step, Pt* out, u32 n, u32 m) {
+    const u32 t = blockIdx.x * blockDim.x + threadIdx.x;
+    const u64 lo = (u64)t * m;
+    if (lo >= n) return;
+    const Pt G = *gen, D = *step;
+    Acc S = xyzz_inf<F>();
+    for (int b = 255; b >= 0; b--) {
+        S = xyzz_dbl_ool(S);
+        if ((start_scalars[(u64)t * 8 + (b >> 5)] >> (b & 31)) & 1) S = xyzz_add_affine(S, G);
+    }
+    for (u32 j = 0; j < m && lo + j < n; j++) {
+        out[lo + j] = xyzz_to_affine(S);
+        S = xyzz_add_affine(S, D);
+    }
+}
+
+// test hooks for the field and curve code: out[i] = op(a[i], b[i]) on Montgomery values
+extern "C" __global__ void test_field_ops(const F* a, const F* b, F* out, u32 n) {
+    const u32 i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    out[4 * i + 0] = mul(a[i], b[i]);
+    out[4 * i + 1] = add(a[i], b[i]);
+    out[4 * i + 2] = sub(a[i], b[i]);
+    out[4 * i + 3] = sqr(a[i]);
+}
+// out[i] = affine(p[i] + q[i]) and affine(2 p[i]) via XYZZ (both affine, Montgomery)
+extern "C" __global__ void test_curve_ops(const Pt* p, const Pt* q, Pt* out, u32 n) {
+    const u32 i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    Acc a = xyzz_inf<F>();
+    if (!is_inf(p[i])) a = xyzz_add_affine(a, p[i]);
+    Acc b = xyzz_inf<F>();
+    if (!is_inf(q[i])) b = xyzz_add_affine(b, q[i]);
+    Acc s1 = a;
+    if (!is_inf(q[i])) s1 = xyzz_add_affine(a, q[i]);  // mixed
+    Acc s2 = xyzz_add(a, b);                             // full
+    out[3 * i + 0] = xyzz_to_affine(s1);
+    out[3 * i + 1] = xyzz_to_affine(s2);
+    out[3 * i + 2] = xyzz_to_affine(xyzz_dbl(a));
+}
