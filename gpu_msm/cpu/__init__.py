@@ -1,0 +1,20 @@
+"""The CPU backend of gpu_msm: numba kernels, canonical numpy arrays in and out.
+
+Inside, field elements are in Montgomery form (R = 2^256) as 4×64-bit limb tuples;
+``wide`` supplies the 64×64→128 products numba lacks, ``mont`` the Montgomery
+arithmetic, ``fields`` Fq/Fr/Fq2, ``curve`` the G1/G2 formulas, ``pippenger`` the MSM
+stages, ``ntt`` the transforms and ``vec`` the vector operations.
+
+Kernels are compiled on first use and cached in ``__pycache__`` (numba ``cache=True``);
+numba checks only each kernel's own file for staleness, so after editing a helper
+module delete ``gpu_msm/cpu/__pycache__``.
+"""
+
+from __future__ import annotations
+
+from gpu_msm.cpu.msm import msm_g1, msm_g2
+from gpu_msm.cpu.ntt import intt, ntt, odd_coset
+from gpu_msm.cpu.vec import add_vec, mul_scalar, mul_vec, neg_vec, sparse_matvec, sub_vec
+
+__all__ = ["msm_g1", "msm_g2", "ntt", "intt", "odd_coset", "sparse_matvec", "mul_vec", "add_vec",
+           "sub_vec", "neg_vec", "mul_scalar"]

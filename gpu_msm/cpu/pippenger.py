@@ -1,0 +1,179 @@
+"""Pippenger's bucket method, one stage per function, generic over G1 and G2.
+
+breakdown  scalars -> signed c-bit digits in [−2^(c−1), 2^(c−1)], so a window needs
+           2^(c−1) buckets and a negative digit adds −P (negating y is free).
+sort       per window, a counting sort of the (signed) points by bucket.
+accumulate per window, each bucket's points summed in affine coordinates, pairwise in
+           rounds, every round sharing one field inversion (Montgomery's trick).
+integrate  per window, Σ d·bucket[d] as running sums in XYZZ.
+collect    Σ 2^(c·w)·window[w], most significant window first.
+
+Windows are independent, so the window loop is the parallel one (prange).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from gpu_msm.cpu.curve import (affine_add_finish, affine_add_parts, affine_neg,
+                               xyzz_add, xyzz_add_affine, xyzz_double, xyzz_inf)
+from gpu_msm.cpu.fields import f_inv, f_mul, f_one
+from gpu_msm.cpu.layout import load, load_affine, load_xyzz, store, store_affine, store_xyzz
+
+SCALAR_BITS = 254
+
+
+def window_count(c: int) -> int:
+    # digits carry into the next window, so a scalar below 2^254 may need one more
+    return SCALAR_BITS // c + 1
+
+
+@njit(parallel=True, cache=True)
+def breakdown(scalars, skip, c, n_windows):
+    """(n, 4) canonical scalars -> (n_windows, n) int32 signed digits; zero where skip."""
+    n = scalars.shape[0]
+    digits = np.empty((n_windows, n), np.int32)
+    mask = (1 << c) - 1
+    half = 1 << (c - 1)
+    for i in prange(n):
+        carry = 0
+        for w in range(n_windows):
+            off = w * c
+            limb = off >> 6
+            shift = off & 63
+            bits = scalars[i, limb] >> np.uint64(shift)
+            if shift + c > 64 and limb < 3:
+                bits |= scalars[i, limb + 1] << np.uint64(64 - shift)
+            d = np.int64(bits & np.uint64(mask)) + carry
+            carry = 0
+            if d > half:
+                d -= 1 << c
+                carry = 1
+            digits[w, i] = 0 if skip[i] else d
+    return digits
+
+
+@njit(cache=True)
+def sort_window(bases, digits, half):
+    """Points of one window grouped by bucket, negated where the digit is negative.
+
+    Returns (points, start, count): bucket b's points are points[start[b]:start[b]+count[b]].
+    """
+    n = digits.shape[0]
+    count = np.zeros(half + 1, np.int64)
+    for i in range(n):
+        count[abs(digits[i])] += 1
+    count[0] = 0  # digit 0 adds nothing
+    start = np.empty(half + 1, np.int64)
+    total = 0
+    for b in range(half + 1):
+        start[b] = total
+        total += count[b]
+    fill = start.copy()
+    points = np.empty((total,) + bases.shape[1:], np.uint64)
+    for i in range(n):
+        d = digits[i]
+        if d == 0:
+            continue
+        p = load_affine(bases, i)
+        b = abs(d)
+        store_affine(points, fill[b], p if d > 0 else affine_neg(p))
+        fill[b] += 1
+    return points, start, count
+
+
+@njit(cache=True)
+def accumulate_window(points, start, count):
+    """Reduce every bucket to at most one affine point, in place.
+
+    Each round adds disjoint pairs inside every bucket; all the round's slopes share one
+    inversion.  Rounds halve the largest bucket, so a skewed window (all digits equal)
+    costs log2(n) rounds and still n − 1 additions.
+    """
+    half = start.shape[0] - 1
+    n_pairs = points.shape[0] // 2
+    if n_pairs == 0:
+        return
+    like = load(points, 0, 0)
+    dens = np.empty((n_pairs, 1) + points.shape[2:], np.uint64)
+    prefix = np.empty_like(dens)
+    while True:
+        # pass 1: denominators and their running product
+        k = 0
+        acc = f_one(like)
+        for b in range(1, half + 1):
+            s = start[b]
+            for j in range(count[b] // 2):
+                _, den, _ = affine_add_parts(load_affine(points, s + 2 * j),
+                                             load_affine(points, s + 2 * j + 1))
+                store(dens, k, 0, den)
+                store(prefix, k, 0, acc)
+                acc = f_mul(acc, den)
+                k += 1
+        if k == 0:
+            return
+        # pass 2: one inversion, then each pair's inverse, last to first
+        inv = f_inv(acc)
+        for t in range(k - 1, -1, -1):
+            den = load(dens, t, 0)
+            store(dens, t, 0, f_mul(inv, load(prefix, t, 0)))
+            inv = f_mul(inv, den)
+        # pass 3: the sums, written to the front of each bucket (never over an unread pair)
+        k = 0
+        for b in range(1, half + 1):
+            s = start[b]
+            c = count[b]
+            for j in range(c // 2):
+                p = load_affine(points, s + 2 * j)
+                q = load_affine(points, s + 2 * j + 1)
+                num, _, kind = affine_add_parts(p, q)
+                lam = f_mul(num, load(dens, k, 0))
+                store_affine(points, s + j, affine_add_finish(p, q, lam, kind))
+                k += 1
+            if c & 1:
+                store_affine(points, s + c // 2, load_affine(points, s + c - 1))
+            count[b] = (c + 1) // 2
+
+
+@njit(cache=True)
+def integrate_window(points, start, count, like):
+    """Σ_b b·bucket[b] for one window: running sums from the top bucket down."""
+    half = start.shape[0] - 1
+    running = xyzz_inf(like)
+    total = xyzz_inf(like)
+    for b in range(half, 0, -1):
+        if count[b]:
+            running = xyzz_add_affine(running, load_affine(points, start[b]))
+        total = xyzz_add(total, running)
+    return total
+
+
+@njit(cache=True)
+def window_sum(bases, digits, half, out, w):
+    points, start, count = sort_window(bases, digits, half)
+    accumulate_window(points, start, count)
+    store_xyzz(out, w, integrate_window(points, start, count, load(bases, 0, 0)))
+
+
+@njit(parallel=True, cache=True)
+def window_sums(bases, digits, c):
+    """XYZZ sum of every window, (n_windows, 4) + element shape."""
+    n_windows = digits.shape[0]
+    out = np.empty((n_windows, 4) + bases.shape[2:], np.uint64)
+    # the body is a call: parfors cannot pass Fq2 tuples between its pieces
+    for w in prange(n_windows):
+        window_sum(bases, digits[w], 1 << (c - 1), out, w)
+    return out
+
+
+@njit(cache=True)
+def collect(sums, c):
+    """Σ_w 2^(c·w)·sums[w] in XYZZ."""
+    n_windows = sums.shape[0]
+    acc = load_xyzz(sums, n_windows - 1)
+    for w in range(n_windows - 2, -1, -1):
+        for _ in range(c):
+            acc = xyzz_double(acc)
+        acc = xyzz_add(acc, load_xyzz(sums, w))
+    return acc
