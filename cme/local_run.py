@@ -31,6 +31,14 @@ class JobReport:
     party_stats: dict = field(default_factory=dict)  # index -> transport stats
     party_timings: dict = field(default_factory=dict)  # index -> stage seconds (wall)
     party_cpu: dict = field(default_factory=dict)  # index -> CPU seconds of the party's thread
+    # kept only for the audit of a failed proof, dropped once the job is settled
+    job_id: bytes = b""
+    materials: list = field(default_factory=list, repr=False)
+    received: dict = field(default_factory=dict, repr=False)  # receiver -> [(sender, payload)]
+    raw_outputs: dict = field(default_factory=dict, repr=False)
+
+    def forget_secrets(self):
+        self.materials, self.received, self.raw_outputs = [], {}, {}
     seconds: float = 0.0
 
 
@@ -47,6 +55,74 @@ def _run_party_timed(zkey, material, transport, job_id):
     return ops, time.thread_time() - t0
 
 
+class _Receipts:
+    """Transport wrapper keeping every payload a party receives (for the audit)."""
+
+    def __init__(self, inner, log: list):
+        self._inner, self._log = inner, log
+
+    @property
+    def index(self):
+        return self._inner.index
+
+    def send(self, to, payload):
+        self._inner.send(to, payload)
+
+    def recv(self, frm):
+        payload = self._inner.recv(frm)
+        self._log.append((frm, payload))
+        return payload
+
+    def stats(self):
+        return self._inner.stats()
+
+
+class _Capture:
+    """Transport wrapper keeping every payload a party sends."""
+
+    def __init__(self, inner, sent: dict):
+        self._inner, self._sent = inner, sent
+
+    @property
+    def index(self):
+        return self._inner.index
+
+    def send(self, to, payload):
+        self._sent.setdefault((self._inner.index, to), []).append(bytes(payload))
+        self._inner.send(to, payload)
+
+    def recv(self, frm):
+        return self._inner.recv(frm)
+
+    def stats(self):
+        return self._inner.stats()
+
+
+def replay_job(zkey, materials, job_id: bytes, timeout: float = 600.0) -> dict:
+    """Run the parties on exactly this material and job id: ``(sender, receiver) ->
+    [payloads]``, what an honest run sends (the client's audit compares against it)."""
+    n = len(materials)
+    hub = InMemoryHub(n, timeout)
+    sent: dict = {}
+    errors = []
+
+    def party(i):
+        try:
+            run_party(zkey, materials[i], _Capture(hub.endpoint(i), sent), job_id)
+        except BaseException as e:  # an honest replay cannot fail; report if it does
+            errors.append(e)
+            hub.abort(str(e))
+
+    threads = [threading.Thread(target=party, args=(i,), daemon=True) for i in range(n)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout)
+    if errors:
+        raise RuntimeError(f"replay of the job failed: {errors[0]}")
+    return sent
+
+
 def run_job(zkey, w: list[int], n_parties: int, r: int | None = None, s: int | None = None,
             wrap=None, timeout: float = 120.0):
     """Deal, run the parties, gather their outputs: ``(outputs, JobReport)``, unchecked.
@@ -58,9 +134,11 @@ def run_job(zkey, w: list[int], n_parties: int, r: int | None = None, s: int | N
     materials = deal(w, n_parties, zkey.domain_size, r, s)
     report = JobReport(n_parties, upload_bytes(materials))
     job_id = secrets.token_bytes(M.JOB_ID_BYTES)
+    report.job_id, report.materials = job_id, materials
     hub = InMemoryHub(n_parties, timeout)
     wrap = wrap or (lambda i, t: t)
-    endpoints = {i: wrap(i, hub.endpoint(i)) for i in range(n_parties)}
+    endpoints = {i: _Receipts(wrap(i, hub.endpoint(i)), report.received.setdefault(i, []))
+                 for i in range(n_parties)}
     client = wrap(CLIENT, hub.endpoint(CLIENT))
     failures: list[tuple[float, int, BaseException]] = []
     ops_by_party = {}
@@ -74,14 +152,14 @@ def run_job(zkey, w: list[int], n_parties: int, r: int | None = None, s: int | N
 
     threads = [threading.Thread(target=party, args=(i, materials[i]), name=f"party-{i}", daemon=True)
                for i in range(n_parties)]
-    del materials  # the client keeps no copy of the dealt shares beyond this call
     for th in threads:
         th.start()
     outputs = {}
     try:
         for i in range(n_parties):
-            msg = M.decode(client.recv(i), peer=i, job_id=job_id, kind=M.OUTPUT)
-            outputs[i] = msg.points
+            raw = client.recv(i)
+            report.raw_outputs[i] = raw
+            outputs[i] = M.decode(raw, peer=i, job_id=job_id, kind=M.OUTPUT).points
     except (PeerError, M.MessageError) as e:
         hub.abort(str(e))
         for th in threads:
@@ -99,6 +177,11 @@ def run_job(zkey, w: list[int], n_parties: int, r: int | None = None, s: int | N
     return outputs, report
 
 
+def _audit(*args):
+    from cme.audit import audit  # imported late: audit imports this module
+    return audit(*args)
+
+
 def prove_local(zkey, wtns, n_parties: int, r: int | None = None, s: int | None = None,
                 wrap=None, timeout: float = 120.0):
     """Collaborative proof with ``n_parties`` threads: ``(Proof, public, JobReport)``.
@@ -109,7 +192,15 @@ def prove_local(zkey, wtns, n_parties: int, r: int | None = None, s: int | None 
     w = witness_ints(zkey, wtns)
     public = public_signals(zkey, w)
     outputs, report = run_job(zkey, w, n_parties, r, s, wrap, timeout)
-    proof = assemble(vkey_object_from_zkey(zkey), public, outputs)
+    try:
+        proof = assemble(vkey_object_from_zkey(zkey), public, outputs)
+    except JobFailed as e:
+        if e.party is not None:
+            raise
+        found = _audit(zkey, report.materials, report.job_id, report.received, report.raw_outputs)
+        raise JobFailed(f"{e}; audit: {found.detail}", found.culprits[0] if found.culprits else None) from None
+    finally:
+        report.forget_secrets()
     report.seconds = time.perf_counter() - t0
     log.info("job parties=%d upload=%dB total=%.3fs", n_parties, report.upload_bytes, report.seconds)
     return proof, public, report

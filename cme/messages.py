@@ -24,6 +24,7 @@ from prover.bn254 import G1, G2, g1_from_array, g1_to_array, g2_from_array, g2_t
 from prover.limbs import limbs_to_ints
 
 MAGIC = b"CME1"
+CLIENT_INDEX = -1  # the client's index as a sender or receiver
 ROUND1_SHARES, ROUND1_OPENED, OUTPUT = 1, 2, 3
 KIND_NAMES = {ROUND1_SHARES: "round-1 shares", ROUND1_OPENED: "round-1 opened chunk", OUTPUT: "output"}
 JOB_ID_BYTES = 16

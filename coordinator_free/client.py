@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 import grpc
 
 from cme import messages as M
-from cme.assembly import assemble
+from cme.assembly import JobFailed, assemble
+from cme.audit import audit
 from cme.dealing import deal, material_to_bytes
 from coordinator_free import identity as ident
 from coordinator_free.mesh import SERVER_NAME
@@ -110,6 +111,7 @@ class Client:
                                          f"in place of {e.node.name}")
 
     def _attempt(self, zkey, zkey_path, w, public, vkey, members, summary):
+        summary.steps, summary.node_steps, summary.bytes_sent = {}, {}, {}  # this attempt's only
         t0 = time.perf_counter()
         with ThreadPoolExecutor(max_workers=2 * len(members)) as pool:
             self._each(pool, members, "upload", lambda n: self._ensure_circuit(n, zkey, zkey_path))
@@ -124,7 +126,6 @@ class Client:
                        for i, m in enumerate(members)]
             self.progress("submit", f"job {job_id.hex()[:12]} to {len(members)} nodes")
             raw = {i: material_to_bytes(p) for i, p in enumerate(materials)}
-            del materials
             try:
                 self._each(pool, members, "submit",
                            lambda n: self._submit(n, job_id, zkey.sha256, members.index(n), parties,
@@ -143,13 +144,40 @@ class Client:
         outputs = {}
         for i, n in enumerate(members):
             res = results[n.name]
-            outputs[i] = M.decode(res.output, peer=i, job_id=job_id, kind=M.OUTPUT).points
+            try:
+                outputs[i] = M.decode(res.output, peer=i, job_id=job_id, kind=M.OUTPUT).points
+            except M.MessageError as e:
+                raise NodeFailed(n, "output", str(e)) from None
             summary.node_steps[n.name] = dict(res.step_seconds)
             summary.bytes_sent[n.name] = res.bytes_sent
         self.progress("assembly", "summing output shares and verifying the proof")
-        proof = assemble(vkey, public, outputs)
+        try:
+            proof = assemble(vkey, public, outputs)
+        except JobFailed as e:
+            culprit = e.party if e.party is not None else self._audit(zkey, materials, job_id, members, results)
+            if culprit is None:
+                raise
+            raise NodeFailed(members[culprit], "audit", str(e)) from None
+        finally:
+            for p in materials:
+                p.corrections = None  # the dealt shares are not kept past the check
         summary.steps["assembly"] = time.perf_counter() - t2
         return proof
+
+    def _audit(self, zkey, materials, job_id, members, results):
+        """Replay the job on the dealt material and compare with what each node received."""
+        self.progress("audit", "the proof failed its check: replaying the job to find who deviated")
+        received = {}
+        for i, n in enumerate(members):
+            try:
+                t = self._stub(n).JobTranscript(pb.JobRef(job_id=job_id), timeout=RPC_SECONDS)
+            except grpc.RpcError as e:
+                raise NodeFailed(n, "audit", f"cannot fetch its transcript: {_why(e)}") from None
+            received[i] = [(r.sender, r.payload) for r in t.received]
+        outputs = {i: results[n.name].output for i, n in enumerate(members)}
+        found = audit(zkey, materials, job_id, received, outputs)
+        self.progress("audit", found.detail)
+        return found.culprits[0] if found.culprits else None
 
     def _each(self, pool, members, step, fn):
         """Run ``fn`` on every node; the first failure fails the step, naming the node."""

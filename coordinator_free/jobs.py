@@ -54,6 +54,7 @@ class Job:
         self._parts: dict = {}  # (sender, seq) -> {part: bytes}
         self._next_seq = {k: 0 for k in self._boxes}
         self._buffered = 0
+        self.transcript: list = []  # (sender, seq, payload) of every message delivered
 
     @property
     def n_parties(self) -> int:
@@ -93,6 +94,7 @@ class Job:
                 del self._parts[key]
                 self._buffered -= len(payload)
                 self._next_seq[sender] += 1
+                self.transcript.append((sender, key[1], payload))
                 self._boxes[sender].put(payload)
 
     def recv(self, sender: int) -> bytes:

@@ -29,13 +29,15 @@ def _free_port() -> int:
 
 
 class LocalNetwork:
-    def __init__(self, n_nodes: int = 3, n_spares: int = 0, workdir=None, extra_args=(), start_timeout=60.0):
+    def __init__(self, n_nodes: int = 3, n_spares: int = 0, workdir=None, extra_args=(), start_timeout=60.0,
+                 node_args: dict | None = None):
         self._tmp = None if workdir else tempfile.TemporaryDirectory(prefix="coprove-net-")
         self.dir = Path(workdir or self._tmp.name)
         self.keys = self.dir / "keys"
         self.names = [f"node{i + 1}" for i in range(n_nodes + n_spares)]
         self.n_nodes = n_nodes
         self.extra_args = list(extra_args)
+        self.node_args = dict(node_args or {})  # name -> extra arguments for that node only
         self.start_timeout = start_timeout
         self.procs: dict[str, subprocess.Popen] = {}
         self.logs: dict[str, list[str]] = {}
@@ -65,7 +67,8 @@ class LocalNetwork:
         data.mkdir(parents=True, exist_ok=True)
         cmd = [sys.executable, "-m", "coordinator_free.cli", "node", "--listen", self.addresses[name],
                "--key", str(self.keys / f"{name}.key"), "--cert", str(self.keys / f"{name}.crt"),
-               "--data-dir", str(data), "--committee", str(self.committee_path), "--cpu", *self.extra_args]
+               "--data-dir", str(data), "--committee", str(self.committee_path), "--cpu", *self.extra_args,
+               *self.node_args.get(name, [])]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
         self.procs[name] = proc

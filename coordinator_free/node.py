@@ -49,6 +49,7 @@ class NodeConfig:
     max_job_seconds: float = 3600.0
     max_circuit_bytes: int = 8 << 30
     ended_job_seconds: float = 300.0  # results kept this long for late fetches
+    misbehave: str | None = None  # test hook: cme.misbehave mode
 
 
 class NodeService(rpc.NodeServicer):
@@ -201,7 +202,11 @@ class NodeService(rpc.NodeServicer):
         try:
             shares = expand_material(material)
             del material
-            ops = AdditiveOps(shares, GrpcTransport(job, self.channels), job.n_parties, job.job_id)
+            transport = GrpcTransport(job, self.channels)
+            if self.cfg.misbehave:
+                from cme.misbehave import Misbehaving
+                transport = Misbehaving(transport, self.cfg.misbehave)
+            ops = AdditiveOps(shares, transport, job.n_parties, job.job_id)
             self._log(job, "local work", "starting")
             groth16_prove(zkey, ops)
             job.steps = dict(ops.timings)
@@ -250,6 +255,13 @@ class NodeService(rpc.NodeServicer):
             self.metrics.jobs.labels("cancelled").inc()
             self._log(job, "cancelled", "by the client")
         return pb.JobState(job_id=job.job_id, state=job.state, error=job.error)
+
+    def JobTranscript(self, request, context):
+        job = self._job(request.job_id, context, self._client(context))
+        if job.state == RUNNING:
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION, "job still running")
+        return pb.Transcript(job_id=job.job_id, received=[
+            pb.Received(sender=s, seq=q, payload=p) for s, q, p in job.transcript])
 
     # peers ----------------------------------------------------------------------
     def PeerSend(self, request, context):
@@ -345,7 +357,9 @@ def run_node(args) -> int:
         raise ValueError(f"{args.committee}: lists no [[trusted_client]]; no client could submit jobs")
     gpu_msm.select_device("cpu" if args.cpu else args.gpu)
     cfg = NodeConfig(identity=identity, data_dir=Path(args.data_dir), trusted=trusted, clients=clients,
-                     max_jobs=args.max_jobs)
+                     max_jobs=args.max_jobs, misbehave=args.misbehave)
+    if args.misbehave:
+        log.warning("started with --misbehave %s: this node deliberately deviates (test hook)", args.misbehave)
     metrics = NodeMetrics()
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

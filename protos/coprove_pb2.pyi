@@ -121,6 +121,24 @@ class JobState(_message.Message):
     error: str
     def __init__(self, job_id: _Optional[bytes] = ..., state: _Optional[str] = ..., error: _Optional[str] = ...) -> None: ...
 
+class Transcript(_message.Message):
+    __slots__ = ("job_id", "received")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    RECEIVED_FIELD_NUMBER: _ClassVar[int]
+    job_id: bytes
+    received: _containers.RepeatedCompositeFieldContainer[Received]
+    def __init__(self, job_id: _Optional[bytes] = ..., received: _Optional[_Iterable[_Union[Received, _Mapping]]] = ...) -> None: ...
+
+class Received(_message.Message):
+    __slots__ = ("sender", "seq", "payload")
+    SENDER_FIELD_NUMBER: _ClassVar[int]
+    SEQ_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    sender: int
+    seq: int
+    payload: bytes
+    def __init__(self, sender: _Optional[int] = ..., seq: _Optional[int] = ..., payload: _Optional[bytes] = ...) -> None: ...
+
 class PeerChunk(_message.Message):
     __slots__ = ("job_id", "sender", "seq", "part", "n_parts", "data")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]

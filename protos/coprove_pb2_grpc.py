@@ -64,6 +64,11 @@ class NodeStub:
                 request_serializer=protos_dot_coprove__pb2.JobRef.SerializeToString,
                 response_deserializer=protos_dot_coprove__pb2.JobState.FromString,
                 _registered_method=True)
+        self.JobTranscript = channel.unary_unary(
+                '/coprove.v1.Node/JobTranscript',
+                request_serializer=protos_dot_coprove__pb2.JobRef.SerializeToString,
+                response_deserializer=protos_dot_coprove__pb2.Transcript.FromString,
+                _registered_method=True)
         self.PeerSend = channel.unary_unary(
                 '/coprove.v1.Node/PeerSend',
                 request_serializer=protos_dot_coprove__pb2.PeerChunk.SerializeToString,
@@ -115,6 +120,14 @@ class NodeServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def JobTranscript(self, request, context):
+        """After a job ends: every round message this node received, for the client's audit
+        of a proof that failed its check.  Only masked values: nothing the client lacks.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def PeerSend(self, request, context):
         """Peers, node -> node: one round message of a job, in parts of at most 1 MiB.
         """
@@ -154,6 +167,11 @@ def add_NodeServicer_to_server(servicer, server):
                     servicer.CancelJob,
                     request_deserializer=protos_dot_coprove__pb2.JobRef.FromString,
                     response_serializer=protos_dot_coprove__pb2.JobState.SerializeToString,
+            ),
+            'JobTranscript': grpc.unary_unary_rpc_method_handler(
+                    servicer.JobTranscript,
+                    request_deserializer=protos_dot_coprove__pb2.JobRef.FromString,
+                    response_serializer=protos_dot_coprove__pb2.Transcript.SerializeToString,
             ),
             'PeerSend': grpc.unary_unary_rpc_method_handler(
                     servicer.PeerSend,
@@ -323,6 +341,33 @@ class Node:
             '/coprove.v1.Node/CancelJob',
             protos_dot_coprove__pb2.JobRef.SerializeToString,
             protos_dot_coprove__pb2.JobState.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def JobTranscript(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coprove.v1.Node/JobTranscript',
+            protos_dot_coprove__pb2.JobRef.SerializeToString,
+            protos_dot_coprove__pb2.Transcript.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,78 @@
+"""Deliberate deviations, for tests of the client's checks and audit (``--misbehave``).
+
+Each wraps a party's transport and corrupts one kind of message it sends; nothing here
+runs unless a node is started with the hook.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import numpy as np
+
+from cme import messages as M
+from prover.bn254 import G1
+
+MODES = ("flip-share", "wrong-opening", "wrong-msm", "replay", "wrong-job-id")
+_LAST_SHARES: dict = {}  # per process: the previous job's round-1 message, for "replay"
+
+
+def _decode_any(payload: bytes) -> M.Message:
+    job = payload[5:5 + M.JOB_ID_BYTES]
+    sender = int.from_bytes(payload[5 + M.JOB_ID_BYTES:7 + M.JOB_ID_BYTES], "little", signed=True)
+    return M.decode(payload, peer=sender, job_id=job, kind=payload[4])
+
+
+def _bump(msg: M.Message) -> M.Message:
+    vals = msg.values.copy()
+    vals[0, 0] ^= np.uint64(1)  # stays below r: only the lowest bit changes
+    msg.values = vals
+    return msg
+
+
+class Misbehaving:
+    def __init__(self, inner, mode: str):
+        if mode not in MODES:
+            raise ValueError(f"unknown misbehaviour {mode!r}; one of {', '.join(MODES)}")
+        self._inner, self._mode, self._done = inner, mode, False
+
+    @property
+    def index(self):
+        return self._inner.index
+
+    def stats(self):
+        return self._inner.stats()
+
+    def recv(self, frm):
+        return self._inner.recv(frm)
+
+    def send(self, to, payload):
+        kind = payload[4]
+        if not self._done:
+            payload = self._corrupt(kind, payload)
+        self._inner.send(to, payload)
+
+    def _corrupt(self, kind, payload):
+        mode = self._mode
+        if mode == "flip-share" and kind == M.ROUND1_SHARES:
+            self._done = True
+            return M.encode(_bump(_decode_any(payload)))
+        if mode == "wrong-opening" and kind == M.ROUND1_OPENED:
+            self._done = True
+            return M.encode(_bump(_decode_any(payload)))
+        if mode == "wrong-msm" and kind == M.OUTPUT:
+            msg = _decode_any(payload)
+            pi_a, pi_b, pi_c = msg.points
+            msg.points = (pi_a, pi_b, G1.add(pi_c, G1.generator))
+            self._done = True
+            return M.encode(msg)
+        if mode == "replay" and kind == M.ROUND1_SHARES:
+            old = _LAST_SHARES.get(self.index)
+            _LAST_SHARES[self.index] = payload
+            if old is not None:
+                self._done = True
+                return old
+        if mode == "wrong-job-id" and kind == M.ROUND1_SHARES:
+            self._done = True
+            return payload[:5] + secrets.token_bytes(M.JOB_ID_BYTES) + payload[5 + M.JOB_ID_BYTES:]
+        return payload
