@@ -51,7 +51,10 @@ def _load(path):
             return json.loads(fh.read().decode("utf-8"))
     except OSError as e:
         raise FormatError(path, None, f"cannot open: {e.strerror or e}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    except RecursionError:
+        raise FormatError(path, "JSON", "nested too deeply") from None
+    except ValueError as e:
+        # JSONDecodeError, UnicodeDecodeError, and Python's 4300-digit limit on an int token
         raise FormatError(path, "JSON", f"not valid JSON: {e}") from None
 
 
@@ -67,7 +70,10 @@ def _int(path, where, v, modulus: int, what: str) -> int:
     # snarkjs writes decimal strings; plain JSON integers are accepted too (JS BigInt
     # takes them), booleans are not
     if isinstance(v, str) and _DECIMAL.match(v):
-        n = int(v)
+        digits = v.lstrip("0")
+        if len(digits) > len(str(modulus)):  # also keeps int() under its 4300-digit limit
+            raise OutOfRangeError(path, where, f"a {len(digits)}-digit number is not below the {what} modulus")
+        n = int(digits or "0")
     elif isinstance(v, int) and not isinstance(v, bool) and v >= 0:
         n = v
     else:
@@ -243,6 +249,8 @@ def read_vkey(path) -> VerificationKey:
     if not isinstance(n_public, int) or isinstance(n_public, bool) or n_public < 0:
         raise FormatError(path, "nPublic", f"expected a non-negative integer, found "
                                            f"{json.dumps(n_public)[:80]}")
+    if n_public >= 1 << 32:  # a zkey's nPublic is a u32; also keeps nPublic + 1 printable
+        raise FormatError(path, "nPublic", f"{n_public} is not a 32-bit count")
     ic_raw = _get(path, obj, "IC")
     if not isinstance(ic_raw, list) or len(ic_raw) != n_public + 1:
         found = len(ic_raw) if isinstance(ic_raw, list) else type(ic_raw).__name__
