@@ -3,7 +3,7 @@
 Inside, field elements are in Montgomery form (R = 2^256) as 4×64-bit limb tuples;
 ``wide`` supplies the 64×64→128 products numba lacks, ``mont`` the Montgomery
 arithmetic, ``fields`` Fq/Fr/Fq2, ``curve`` the G1/G2 formulas, ``pippenger`` the MSM
-stages, ``ntt`` the transforms and ``vec`` the vector operations.
+stages, ``transform`` the NTTs and ``vec`` the vector operations.
 
 Kernels are compiled on first use and cached in ``__pycache__`` (numba ``cache=True``);
 numba checks only each kernel's own file for staleness, so after editing a helper
@@ -12,9 +12,18 @@ module delete ``gpu_msm/cpu/__pycache__``.
 
 from __future__ import annotations
 
-from gpu_msm.cpu.msm import msm_g1, msm_g2
-from gpu_msm.cpu.ntt import intt, ntt, odd_coset
-from gpu_msm.cpu.vec import add_vec, mul_scalar, mul_vec, neg_vec, sparse_matvec, sub_vec
+import os
+
+# numba's OpenMP threads otherwise spin at each barrier; on this 2-core machine, shared
+# with other work, the spinning thread held the core the other thread needed and every
+# parallel region cost a 4 ms scheduler tick (NTT 2^10: 24 ms, passive: 0.27 ms).  Only
+# read when libgomp loads, i.e. at the first parallel kernel; an explicit setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from gpu_msm.cpu.msm import msm_g1, msm_g2  # noqa: E402
+from gpu_msm.cpu.transform import intt, ntt, odd_coset  # noqa: E402
+from gpu_msm.cpu.vec import (add_vec, mul_scalar, mul_vec, neg_vec, sparse_matvec,  # noqa: E402
+                             sub_vec)
 
 __all__ = ["msm_g1", "msm_g2", "ntt", "intt", "odd_coset", "sparse_matvec", "mul_vec", "add_vec",
            "sub_vec", "neg_vec", "mul_scalar"]

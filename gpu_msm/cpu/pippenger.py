@@ -9,6 +9,11 @@ integrate  per window, Σ d·bucket[d] as running sums in XYZZ.
 collect    Σ 2^(c·w)·window[w], most significant window first.
 
 Windows are independent, so the window loop is the parallel one (prange).
+
+Why batch-affine accumulation: an affine addition with a shared inversion costs about
+6 products against 10 for a mixed addition into XYZZ buckets.  Measured on this
+project's 2-core EPYC, one thread, same digits, best window each: G1 2^16 0.349 s
+against 0.411 s for XYZZ buckets, G2 2^14 0.324 s against 0.444 s.
 """
 
 from __future__ import annotations
