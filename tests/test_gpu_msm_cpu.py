@@ -8,6 +8,7 @@ COPROVE_TEST_SEED), so there are no stored expected values.
 from __future__ import annotations
 
 import random
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -203,3 +204,17 @@ def test_sparse_matvec(backend, rng):
     with pytest.raises(ValueError):
         matvec(rows - 1, np.array([rows - 1], np.uint32), np.array([0], np.uint32),
                ints_to_limbs([1]), ints_to_limbs(v))
+
+
+def test_concurrent_calls_from_threads(backend, rng):
+    """A prover may run its independent MSMs and NTTs from several threads."""
+    points, scalars = _msm_case(G1, rng, 300)
+    bases, scal = g1_to_array(points), ints_to_limbs(scalars)
+    values = ints_to_limbs([rng.randrange(R) for _ in range(256)])
+    expected_msm = backend.msm_g1(bases, scal)
+    expected_ntt = backend.ntt(values)
+    with ThreadPoolExecutor(4) as pool:
+        msms = [pool.submit(backend.msm_g1, bases, scal) for _ in range(4)]
+        ntts = [pool.submit(backend.ntt, values) for _ in range(4)]
+        assert all(np.array_equal(f.result(), expected_msm) for f in msms)
+        assert all(np.array_equal(f.result(), expected_ntt) for f in ntts)

@@ -3,7 +3,8 @@
 Inside, field elements are in Montgomery form (R = 2^256) as 4×64-bit limb tuples;
 ``wide`` supplies the 64×64→128 products numba lacks, ``mont`` the Montgomery
 arithmetic, ``fields`` Fq/Fr/Fq2, ``curve`` the G1/G2 formulas, ``pippenger`` the MSM
-stages, ``transform`` the NTTs and ``vec`` the vector operations.
+stages, ``transform`` the NTTs and ``vec`` the vector operations.  Kernels release
+the GIL; public functions take one lock (``serial``), so threads may share the backend.
 
 Kernels are compiled on first use and cached in ``__pycache__`` (numba ``cache=True``);
 numba checks only each kernel's own file for staleness, so after editing a helper

@@ -9,7 +9,7 @@ from gpu_msm.cpu import mont
 from gpu_msm.cpu.fields import FQ_P, FR_P, fq_from_mont, fq_to_mont, fr_from_mont, fr_to_mont
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def fq_rows_to_mont(rows):
     out = np.empty_like(rows)
     for i in prange(rows.shape[0]):
@@ -19,7 +19,7 @@ def fq_rows_to_mont(rows):
     return out
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def fq_rows_from_mont(rows):
     out = np.empty_like(rows)
     for i in prange(rows.shape[0]):
@@ -29,7 +29,7 @@ def fq_rows_from_mont(rows):
     return out
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def fr_rows_to_mont(rows):
     out = np.empty_like(rows)
     for i in prange(rows.shape[0]):
@@ -39,7 +39,7 @@ def fr_rows_to_mont(rows):
     return out
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def fr_rows_from_mont(rows):
     out = np.empty_like(rows)
     for i in prange(rows.shape[0]):
@@ -49,7 +49,7 @@ def fr_rows_from_mont(rows):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _count_not_below(rows, p):
     bad = 0
     for i in range(rows.shape[0]):

@@ -9,6 +9,7 @@ from gpu_msm.cpu.convert import check_below, fq_rows_from_mont, fq_rows_to_mont
 from gpu_msm.cpu.curve import xyzz_to_affine
 from gpu_msm.cpu.layout import store_affine
 from gpu_msm.cpu.pippenger import breakdown, collect, window_count, window_sums
+from gpu_msm.cpu.serial import serialized
 
 # Relative costs fitted on this project's 2-core EPYC, one thread, c = 10 and 13: sorting
 # and accumulating a point 240 ns (G1 at 2^16) / 580–720 ns (G2 at 2^14); integrating a
@@ -25,7 +26,7 @@ def window_bits(n: int) -> int:
     return min(range(2, MAX_WINDOW + 1), key=cost)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _finish(sums, c, out_shape_like):
     out = np.empty((1, 2) + out_shape_like.shape[2:], np.uint64)
     store_affine(out, 0, xyzz_to_affine(collect(sums, c)))
@@ -59,11 +60,13 @@ def _msm(bases: np.ndarray, scalars: np.ndarray, point_shape: tuple, c: int | No
     return fq_rows_from_mont(affine.reshape(-1, 4)).reshape(point_shape)
 
 
+@serialized
 def msm_g1(bases, scalars, c: int | None = None):
     """Σ scalars[i]·bases[i] in G1: (n, 2, 4) canonical affine and (n, 4) -> (2, 4)."""
     return _msm(bases, scalars, (2, 4), c)
 
 
+@serialized
 def msm_g2(bases, scalars, c: int | None = None):
     """Σ scalars[i]·bases[i] in G2: (n, 2, 2, 4) canonical affine and (n, 4) -> (2, 2, 4)."""
     return _msm(bases, scalars, (2, 2, 4), c)

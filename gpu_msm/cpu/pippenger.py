@@ -34,7 +34,7 @@ def window_count(c: int) -> int:
     return SCALAR_BITS // c + 1
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def breakdown(scalars, skip, c, n_windows):
     """(n, 4) canonical scalars -> (n_windows, n) int32 signed digits; zero where skip."""
     n = scalars.shape[0]
@@ -161,7 +161,7 @@ def window_sum(bases, digits, half, out, w):
     store_xyzz(out, w, integrate_window(points, start, count, load(bases, 0, 0)))
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def window_sums(bases, digits, c):
     """XYZZ sum of every window, (n_windows, 4) + element shape."""
     n_windows = digits.shape[0]

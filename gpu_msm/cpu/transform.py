@@ -17,6 +17,7 @@ from gpu_msm.constants import FR_GENERATOR, FR_MODULUS, FR_TWO_ADICITY
 from gpu_msm.cpu.convert import check_below
 from gpu_msm.cpu.fields import FR_ONE, FR_R2, fr_add, fr_mul, fr_sub
 from gpu_msm.cpu.mont import limbs
+from gpu_msm.cpu.serial import serialized
 
 R = FR_MODULUS
 _MONT = 1 << 256
@@ -30,7 +31,7 @@ def _mont_limbs(value: int) -> tuple:
     return limbs(value * _MONT % R)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _powers(first, base, count):
     """first·base^i for i < count, Montgomery in and out, as (count, 4) rows."""
     out = np.empty((count, 4), np.uint64)
@@ -66,7 +67,7 @@ def _reverse_bits(i, bits):
     return j
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def _bit_reverse_scaled(values, log_n, factors):
     """out[rev(i)] = values[i]·factors[i] (Montgomery product); one factor row = all alike.
 
@@ -119,7 +120,7 @@ _BLOCK = 1 << 12
 _CHUNKS = 16  # prange pieces per late stage: enough for two cores to balance
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def _butterflies(a, tw):
     n = a.shape[0]
     block = min(n, _BLOCK)
@@ -135,7 +136,7 @@ def _butterflies(a, tw):
         half *= 2
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def _scale_by(a, factor):
     """a[i]·factor (Montgomery product), in place."""
     for i in prange(a.shape[0]):
@@ -159,6 +160,7 @@ _TO_MONT = np.array([FR_R2], np.uint64)
 _CANONICAL_ONE = limbs(1)  # a Montgomery product with plain 1 leaves Montgomery form
 
 
+@serialized
 def ntt(values):
     """Evaluations at ω_n^i of the coefficients (n, 4) -> (n, 4), canonical."""
     values, log_n = _check(values)
@@ -168,6 +170,7 @@ def ntt(values):
     return a
 
 
+@serialized
 def intt(values):
     """Coefficients of the polynomial with these evaluations on the size-n domain."""
     values, log_n = _check(values)
@@ -177,6 +180,7 @@ def intt(values):
     return a
 
 
+@serialized
 def odd_coset(values):
     """Domain evaluations -> evaluations at g·ω_n^i, g = ω_2n (iNTT, coefficient i × g^i, NTT)."""
     values, log_n = _check(values)

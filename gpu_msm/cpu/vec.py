@@ -13,6 +13,7 @@ from gpu_msm.constants import FR_MODULUS
 from gpu_msm.cpu.convert import check_below, fr_rows_to_mont
 from gpu_msm.cpu.fields import FR_R2, fr_add, fr_mul, fr_sub
 from gpu_msm.cpu.mont import limbs
+from gpu_msm.cpu.serial import serialized
 
 
 @njit(cache=True, inline="always")
@@ -26,7 +27,7 @@ def _put(a, i, v):
         a[i, j] = v[j]
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def _mul(a, b):
     out = np.empty_like(a)
     for i in prange(a.shape[0]):
@@ -34,7 +35,7 @@ def _mul(a, b):
     return out
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def _add(a, b):
     out = np.empty_like(a)
     for i in prange(a.shape[0]):
@@ -42,7 +43,7 @@ def _add(a, b):
     return out
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def _sub(a, b):
     out = np.empty_like(a)
     for i in prange(a.shape[0]):
@@ -50,7 +51,7 @@ def _sub(a, b):
     return out
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def _mul_const(a, k_mont):
     out = np.empty_like(a)
     for i in prange(a.shape[0]):
@@ -67,7 +68,7 @@ def _matvec_rows(out, lo, hi, constraint, signal, value, v_mont):
             _put(out, row, fr_add(_row(out, row), fr_mul(_row(value, e), _row(v_mont, signal[e]))))
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def _matvec(rows, constraint, signal, value, v_mont, pieces):
     out = np.zeros((rows, 4), np.uint64)
     size = (rows + pieces - 1) // pieces
@@ -91,29 +92,35 @@ def _pair(a, b) -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
+@serialized
 def mul_vec(a, b):
     """a ∘ b mod r, element-wise."""
     return _mul(*_pair(a, b))
 
 
+@serialized
 def add_vec(a, b):
     return _add(*_pair(a, b))
 
 
+@serialized
 def sub_vec(a, b):
     return _sub(*_pair(a, b))
 
 
+@serialized
 def neg_vec(a):
     a = _vector(a, "a")
     return _sub(np.zeros_like(a), a)
 
 
+@serialized
 def mul_scalar(a, k: int):
     """k·a mod r for a Python int k (any size, reduced mod r)."""
     return _mul_const(_vector(a, "a"), limbs((k % FR_MODULUS) * (1 << 256) % FR_MODULUS))
 
 
+@serialized
 def sparse_matvec(rows: int, constraint, signal, value, v):
     """(rows, 4): row c is Σ value[e]·v[signal[e]] over the entries e with constraint[e] = c.
 
