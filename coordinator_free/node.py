@@ -75,7 +75,7 @@ class NodeService(rpc.NodeServicer):
     def _job(self, job_id: bytes, context, owner: str | None = None) -> Job:
         job = self.jobs.get(job_id)
         if job is None:
-            context.abort(grpc.StatusCode.NOT_FOUND, f"unknown job {job_id.hex()}")
+            context.abort(grpc.StatusCode.NOT_FOUND, f"unknown job {job_id.hex()[:64]}")
         if owner is not None and self.submitter.get(job_id) != owner:
             context.abort(grpc.StatusCode.PERMISSION_DENIED, "job was submitted by another client")
         return job
@@ -172,7 +172,8 @@ class NodeService(rpc.NodeServicer):
         return pb.JobAccepted(job_id=job.job_id)
 
     def _check_manifest(self, m, context):
-        bad = lambda msg: context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"job manifest: {msg}")  # noqa: E731
+        # messages quote caller-chosen names: capped so that the status still fits a reply
+        bad = lambda msg: context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"job manifest: {msg}"[:2000])  # noqa: E731
         if len(m.job_id) != JOB_ID_BYTES:
             bad(f"job id must be {JOB_ID_BYTES} bytes")
         if not self.registry.present(m.circuit_sha256 or "0"):
@@ -268,7 +269,7 @@ class NodeService(rpc.NodeServicer):
         job = self.jobs.get(request.job_id)
         if job is None:
             # the client may not have reached this node yet: the sender retries
-            context.abort(grpc.StatusCode.NOT_FOUND, f"unknown job {request.job_id.hex()}")
+            context.abort(grpc.StatusCode.NOT_FOUND, f"unknown job {request.job_id.hex()[:64]}")
         fp = ident.peer_fingerprint(context)
         if not request.sender < job.n_parties or job.parties[request.sender].fingerprint != fp:
             context.abort(grpc.StatusCode.PERMISSION_DENIED,

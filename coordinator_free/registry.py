@@ -45,7 +45,7 @@ class CircuitRegistry:
     @staticmethod
     def check_sha(sha: str) -> str:
         if not _SHA.match(sha or ""):
-            raise UploadError(f"circuit id {sha!r} is not a lowercase hex SHA-256")
+            raise UploadError(f"circuit id {sha[:80]!r} is not a lowercase hex SHA-256")
         return sha
 
     def path(self, sha: str) -> Path:
