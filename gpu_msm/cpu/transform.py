@@ -89,9 +89,10 @@ def _bit_reverse_scaled(values, log_n, factors):
 @njit(cache=True)
 def _butterfly_range(a, tw, half, stride, lo, hi):
     """Butterflies lo..hi−1 of the stage whose pairs are half apart."""
+    mask = half - 1  # half is a power of two: no division in the loop
     for t in range(lo, hi):
-        k = t % half
-        i = (t - k) * 2 + k
+        k = t & mask
+        i = ((t - k) << 1) + k
         j = i + half
         w = (tw[k * stride, 0], tw[k * stride, 1], tw[k * stride, 2], tw[k * stride, 3])
         u = (a[i, 0], a[i, 1], a[i, 2], a[i, 3])
