@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 RUNNING, DONE, FAILED, CANCELLED = "running", "done", "failed", "cancelled"
 _WAKE = object()
+# bookkeeping bytes charged per buffered part, so a peer cannot pile up empty parts for free
+PART_OVERHEAD = 512
 
 
 class JobError(RuntimeError):
@@ -79,10 +81,10 @@ class Job:
                 raise JobError(f"party {sender} changed the part count of message {seq}")
             if part in msg["parts"]:
                 return  # a retried send: already have it
-            if self._buffered + len(data) > self.max_buffered:
+            if self._buffered + len(data) + PART_OVERHEAD > self.max_buffered:
                 raise JobError(f"party {sender} sent more than the {self.max_buffered} bytes a job may buffer")
             msg["parts"][part] = bytes(data)
-            self._buffered += len(data)
+            self._buffered += len(data) + PART_OVERHEAD
             self.bytes_received += len(data)
             # hand complete messages over in sequence order
             while True:
@@ -92,7 +94,7 @@ class Job:
                     break
                 payload = b"".join(msg["parts"][i] for i in range(msg["n"]))
                 del self._parts[key]
-                self._buffered -= len(payload)
+                self._buffered -= len(payload) + PART_OVERHEAD * msg["n"]
                 self._next_seq[sender] += 1
                 self.transcript.append((sender, key[1], payload))
                 self._boxes[sender].put(payload)

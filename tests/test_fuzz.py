@@ -1218,6 +1218,65 @@ def check_node_survived(node: NodeUnderFuzz, baseline: dict) -> dict:
     return figures
 
 
+# -- a job's peer mailbox, in process: what PeerSend hands over, far more cases per second
+
+DELIVERIES = st.lists(st.tuples(
+    st.sampled_from([1, 1, 2, 0, 7]),                                   # sender (0: this node)
+    st.one_of(st.integers(0, 7), st.sampled_from([(1 << 32) - 1])),    # seq
+    st.one_of(st.integers(0, 3), st.sampled_from([(1 << 32) - 1])),    # part
+    st.one_of(st.integers(0, 4), st.sampled_from([1 << 16, (1 << 16) + 1, (1 << 32) - 1])),  # n_parts
+    st.sampled_from([0, 0, 0, 1, 100, 1500])), max_size=40)            # bytes
+
+
+def run_deliveries(calls, _ctx=None, max_buffered=2048):
+    """Job.deliver against a model of it: messages come out whole, in order, once;
+    what waits for its other parts (bookkeeping included) stays within max_buffered."""
+    from coordinator_free.jobs import PART_OVERHEAD, Job, JobError, PartyInfo
+    job = Job(bytes(16), "c", 0, [PartyInfo(i, f"p{i}", "a", f"f{i}") for i in range(3)],
+              time.monotonic() + 60, max_buffered=max_buffered)
+    pending: dict = {}  # (sender, seq) -> (n_parts, {part: data})
+    next_seq = {1: 0, 2: 0}
+    out: dict = {1: [], 2: []}
+    for sender, seq, part, n_parts, size in calls:
+        data = bytes([(seq * 7 + part) % 251]) * size
+        try:
+            job.deliver(sender, seq, part, n_parts, data)
+        except JobError:
+            return  # the node fails the job here: nothing more to check
+        assert sender in next_seq and 0 <= part < n_parts <= 1 << 16 and seq >= next_seq[sender]
+        n, parts = pending.setdefault((sender, seq), (n_parts, {}))
+        assert n == n_parts
+        parts.setdefault(part, data)
+        while (msg := pending.get((sender, next_seq[sender]))) and len(msg[1]) == msg[0]:
+            out[sender].append(b"".join(msg[1][i] for i in range(msg[0])))
+            del pending[(sender, next_seq[sender])]
+            next_seq[sender] += 1
+        held = [p for _, ps in pending.values() for p in ps.values()]
+        assert sum(map(len, held)) + PART_OVERHEAD * len(held) <= max_buffered, "buffer bound not enforced"
+    for sender, msgs in out.items():
+        for want in msgs:
+            assert job.recv(sender) == want
+
+
+target("job_deliver", DELIVERIES, examples=1500)(run_deliveries)
+
+
+def test_job_mailbox_fuzz():
+    run_target(TARGETS["job_deliver"], None)
+
+
+def test_empty_parts_count_against_the_job_buffer():
+    # found by this fuzzer: only payload bytes were counted, so a peer could park ~550 B of
+    # bookkeeping per empty part (200k parts = 110 MB) for as long as the job lived
+    run_deliveries([(1, seq, 0, 2, 0) for seq in range(1, 3000)], max_buffered=1 << 20)
+    from coordinator_free.jobs import Job, JobError, PartyInfo
+    job = Job(bytes(16), "c", 0, [PartyInfo(0, "a", "a", "f0"), PartyInfo(1, "b", "b", "f1")],
+              time.monotonic() + 60, max_buffered=1 << 20)
+    with pytest.raises(JobError, match="buffer"):
+        for seq in range(1, 100_000):
+            job.deliver(1, seq, 0, 2, b"")
+
+
 @contextlib.contextmanager
 def node_under_fuzz():
     from coordinator_free.localnet import LocalNetwork
