@@ -51,21 +51,27 @@ def check(ok: bool, what: str) -> bool:
 
 # ---------------------------------------------------------------- prebuild (no GPU)
 
-def module_list():
+def module_list(variants: str = ""):
+    """(source, defines) of every module; msm.cu also in each variant ('K=V,K=V;K=V@G1')."""
     from gpu_msm.cuda import msm as cmsm
     out = []
     for name, d in MODULES:
-        d = dict(d)
         if name == "msm.cu":
-            d.update(cmsm.TUNING)
-        out.append((name, d))
+            d = cmsm.defines(cmsm.G2 if d["CURVE_G2"] else cmsm.G1)
+        out.append((name, dict(d)))
+    for v in (x for x in variants.split(";") if x):
+        spec, _, curves = v.partition("@")
+        for cn in (curves.split("+") if curves else ["G1", "G2"]):
+            d = {**cmsm.defines(cmsm.G2 if cn == "G2" else cmsm.G1),
+                 **{k: int(x) for k, x in (kv.split("=") for kv in spec.split(","))}}
+            out.append(("msm.cu", d))
     return out
 
 
-def prebuild(libnvrtc: str, arch: str, jobs: int) -> None:
+def prebuild(libnvrtc: str, arch: str, jobs: int, variants: str = "") -> None:
     from concurrent.futures import ProcessPoolExecutor
     todo = []
-    for name, d in module_list():
+    for name, d in module_list(variants):
         src = _build.source(name, d)
         path = _build.cubin_path(name, src, arch)
         if path.exists():
@@ -385,8 +391,7 @@ def check_msm_large(cp, rng, sizes, curves=("G1", "G2")):
             for kind in ("random", "mixed"):
                 s = special_scalars(rng, n, kind)
                 total = sum_s_log(s, a, d, zero, xp=cp)
-                w = cmsm.msm_device(c, bases, s).get()
-                got = cmsm.xyzz_to_affine_ints(c, w)
+                got = cmsm.msm_ints(c, bases, s)
                 check(got == curve.mul(curve.generator, total), f"{name} MSM n={n} {kind} (known logs)")
             log(f"  {name} n={n}: checked (bases generated in {tgen:.2f} s)")
 
@@ -439,14 +444,14 @@ def time_ms(cp, fn, reps: int = 10, warm: int = 2) -> float:
 
 
 def timing_table(cp, rng, msm_sizes, ntt_sizes):
-    from gpu_msm.cuda import msm as cmsm, ntt as cntt
+    from gpu_msm.cuda import msm as cmsm, transform as cntt
     rows = []
     for name in ("G1", "G2"):
         c = cmsm.G1 if name == "G1" else cmsm.G2
         for n in msm_sizes:
             bases, _, _ = gen_bases_device(cp, name, n, rng)
             s = cp.asarray(rand_scalars(rng, n))
-            ms = time_ms(cp, lambda: cmsm.msm_device(c, bases, s))
+            ms = time_ms(cp, lambda: cmsm.msm_ints(c, bases, s))
             win = cmsm.window_bits(n)
             rows.append((f"msm {name}", n, win, ms))
             del bases
@@ -465,13 +470,15 @@ def main() -> int:
     ap.add_argument("--nvrtc", default="libnvrtc.so.13")
     ap.add_argument("--arch", default="90")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--variants", default="", help="extra msm.cu tunings to prebuild, "
+                    "e.g. 'ACC_CHUNK=32@G1;ACC_BLOCK=64,ACC_MINB=5@G2'")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--large", default="16,18,20", help="log2 sizes for the known-log MSM checks")
     ap.add_argument("--time", default="16,18,20", help="log2 sizes for the timing table")
     args = ap.parse_args()
     if args.prebuild:
-        prebuild(args.nvrtc, args.arch, args.jobs)
+        prebuild(args.nvrtc, args.arch, args.jobs, args.variants)
         return 0
 
     os.environ["GPU_MSM_POISON"] = "1"

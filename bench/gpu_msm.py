@@ -7,8 +7,9 @@ Bases are generated on the device with known discrete logs ((a + i·d)·G, see
 bench/gpu_check.py), scalars are fresh uniform random values each size, and every timed
 configuration's answer is checked against (Σ s_i·(a + i·d))·G.  Time per MSM: median of
 --reps runs after two warm-ups, CUDA events around the device pipeline with the bases
-resident and the scalars already on the device (the prover's steady state); "e2e" adds
-the scalars' host-to-device copy and the host's affine conversion (median of 3).
+resident and the scalars already on the device (the prover's steady state), including the
+host's Horner combination of the window sums; "gpu ms" is the device pipeline alone;
+"e2e" adds the scalars' host-to-device copy (median of 3).
 Floor: accumulation adds (windows × n) plus ~2 full adds (≈ 4 mixed) per bucket, at the
 rate GPU_NOTES.md estimates for a naive 8×32-bit CIOS multiply (≈ 39 G mul/s on an
 H100/H200): 3.9 G mixed adds/s for G1 (≈ 10 mul each), ≈ 1.4 G/s for G2 (≈ 28 Fq mul).
@@ -38,12 +39,30 @@ def floor_ms(curve: str, n: int, c: int) -> float:
     return (nwin * n + 4 * nwin * (1 << (c - 1))) / RATE[curve] * 1e3
 
 
+def _windows(spec: str, logn: int) -> list[int]:
+    if "=" not in spec:
+        return [int(x) for x in spec.split(",") if x]
+    for part in spec.split(";"):
+        size, _, ws = part.partition("=")
+        if int(size) == logn:
+            return [int(x) for x in ws.split(",") if x]
+    return []
+
+
+def _diff(t: dict, base: dict) -> str:
+    return ",".join(f"{k}={v}" for k, v in t.items() if base.get(k) != v)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="16,18,20,22,24")
     ap.add_argument("--curves", default="G1,G2")
     ap.add_argument("--reps", type=int, default=10)
-    ap.add_argument("--windows", default="", help="window sizes to sweep (default: the engine's choice)")
+    ap.add_argument("--windows", default="", help="window sizes to sweep (default: the engine's choice): "
+                    "'15,16,17' for every size, or per size '20=15,16;24=17,18'")
+    ap.add_argument("--tune", default="", help="compile-time variants to try, e.g. 'ACC_CHUNK=32;ACC_MINB=5,ACC_BLOCK=64' "
+                    "(';' between variants; each must be in the kernel cache or compiles here)")
+    ap.add_argument("--segment", type=int, default=None, help="log2 of the buckets per integrate thread")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "gpu_msm.json"))
     ap.add_argument("--seed", type=int, default=None)
     args = ap.parse_args()
@@ -58,9 +77,16 @@ def main() -> int:
     props = cp.cuda.runtime.getDeviceProperties(cp.cuda.Device().id)
     dev = props["name"].decode() if isinstance(props["name"], bytes) else props["name"]
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    print(f"{dev}, seed {seed}, {stamp}, tuning {cmsm.TUNING}, segment {cmsm.INTEGRATE_SEGMENT}", flush=True)
+    print(f"{dev}, seed {seed}, {stamp}, tuning {cmsm.TUNING} {cmsm.TUNING_CURVE}, "
+          f"segment 2^{cmsm.INTEGRATE_LOG_SEGMENT}", flush=True)
+    if args.segment:
+        cmsm.INTEGRATE_LOG_SEGMENT = args.segment
+    base_tuning = {cn: dict(t) for cn, t in cmsm.TUNING_CURVE.items()}
+    base_defs = {"G1": cmsm.defines(cmsm.G1), "G2": cmsm.defines(cmsm.G2)}
+    variants = [dict(kv.split("=") for kv in v.split(",")) for v in args.tune.split(";") if v] or [{}]
     rows = []
-    for curve_name in args.curves.split(","):
+    for variant, curve_name in [(v, cn) for v in variants for cn in args.curves.split(",")]:
+        cmsm.TUNING_CURVE[curve_name] = {**base_tuning[curve_name], **{k: int(x) for k, x in variant.items()}}
         c = cmsm.G1 if curve_name == "G1" else cmsm.G2
         curve = bn254.G1 if curve_name == "G1" else bn254.G2
         for logn in [int(x) for x in args.sizes.split(",")]:
@@ -71,14 +97,16 @@ def main() -> int:
             s_host = gk.rand_scalars(rng, n)
             s_dev = cp.asarray(s_host)
             expect = curve.mul(curve.generator, gk.sum_s_log(s_host, a, d, xp=cp))
-            windows = [int(x) for x in args.windows.split(",") if x] or [cmsm.window_bits(n)]
+            windows = _windows(args.windows, logn) or [cmsm.window_bits(n)]
             for win in windows:
-                ms = gk.time_ms(cp, lambda: cmsm.msm_device(c, bases, s_dev, win), reps=args.reps)
-                got = cmsm.xyzz_to_affine_ints(c, cmsm.msm_device(c, bases, s_dev, win).get())
+                ms = gk.time_ms(cp, lambda: cmsm.msm_ints(c, bases, s_dev, win), reps=args.reps)
+                gpu_ms = gk.time_ms(cp, lambda: cmsm.msm_device(c, bases, s_dev, win), reps=args.reps)
+                got = cmsm.msm_ints(c, bases, s_dev, win)
                 ok = got == expect
                 nwin = -(-255 // win)
                 fl = floor_ms(curve_name, n, win)
-                row = dict(curve=curve_name, log2n=logn, n=n, window=win, windows=nwin, ms=ms,
+                row = dict(curve=curve_name, log2n=logn, n=n, window=win, windows=nwin, ms=ms, gpu_ms=gpu_ms,
+                           tuning=cmsm.defines(c), segment=1 << cmsm.INTEGRATE_LOG_SEGMENT,
                            adds_per_s=nwin * n / (ms * 1e-3), floor_ms=fl, ratio=ms / fl, ok=ok,
                            gen_s=gen_s, device=dev, date=stamp)
                 marks: list = []
@@ -92,13 +120,14 @@ def main() -> int:
                         e2e.append((time.perf_counter() - t) * 1e3)
                     row["e2e_ms"] = sorted(e2e)[1]
                 rows.append(row)
-                print(f"  {curve_name} 2^{logn} c={win}: {ms:.2f} ms  ok={ok}", flush=True)
+                print(f"  {curve_name} 2^{logn} c={win} {variant or ''}: {ms:.2f} ms  ok={ok}", flush=True)
             del bases, s_dev
             cp.get_default_memory_pool().free_all_blocks()
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"device": dev, "date": stamp, "seed": seed, "tuning": cmsm.TUNING,
+    out.write_text(json.dumps({"device": dev, "date": stamp, "seed": seed,
+                               "tuning": {cn: cmsm.defines(cc) for cn, cc in (("G1", cmsm.G1), ("G2", cmsm.G2))},
                                "command": " ".join(["python", "bench/gpu_msm.py"] + sys.argv[1:]),
                                "rows": rows}, indent=1))
     try:
@@ -127,13 +156,13 @@ def main() -> int:
 
     print("\nstages (ms, one run):")
     for r in rows:
-        print(f"  {r['curve']} 2^{r['log2n']} c={r['window']}: " + ", ".join(f"{k} {v}" for k, v in r["stages"].items()))
-    print(f"\n{'curve':<6}{'n':>6}{'c':>4}{'ms':>10}{'e2e ms':>9}{'Gadd/s':>8}{'floor':>8}{'x floor':>8}  ok"
+        print(f"  {r['curve']} 2^{r['log2n']} c={r['window']} {_diff(r['tuning'], base_defs[r['curve']])}: " + ", ".join(f"{k} {v}" for k, v in r["stages"].items()))
+    print(f"\n{'curve':<6}{'n':>6}{'c':>4}{'ms':>10}{'gpu ms':>9}{'e2e ms':>9}{'Gadd/s':>8}{'floor':>8}{'x floor':>8}  ok  variant"
           f"   ({dev}, {stamp})")
     for r in rows:
-        print(f"{r['curve']:<6}{'2^%d' % r['log2n']:>6}{r['window']:>4}{r['ms']:>10.2f}"
+        print(f"{r['curve']:<6}{'2^%d' % r['log2n']:>6}{r['window']:>4}{r['ms']:>10.2f}{r['gpu_ms']:>9.2f}"
               f"{r.get('e2e_ms', float('nan')):>9.1f}{r['adds_per_s'] / 1e9:>8.2f}{r['floor_ms']:>8.2f}"
-              f"{r['ratio']:>8.2f}  {r['ok']}")
+              f"{r['ratio']:>8.2f}  {r['ok']!s:<5} {_diff(r['tuning'], base_defs[r['curve']])}")
     return 0 if all(r["ok"] for r in rows) else 1
 
 

@@ -194,3 +194,26 @@ def test_ntt_matches_reference(test_seed, n):
     assert _ints(gc.ntt(arr)) == pntt.ntt(vals)
     assert _ints(gc.intt(arr)) == pntt.intt(vals)
     assert _ints(gc.odd_coset(arr)) == pntt.odd_coset(vals)
+
+
+def test_window_combination_on_host():
+    """finish(): the host's Horner over window sums (XYZZ, Montgomery words); no GPU."""
+    from gpu_msm.cuda import msm as cmsm
+    rng = np.random.default_rng(11)
+    for curve, cv in ((bn254.G1, cmsm.G1), (bn254.G2, cmsm.G2)):
+        c = 16
+        nwin = -(-255 // c)
+        logs = [int(rng.integers(0, 2**62)) if i % 5 else 0 for i in range(nwin)]
+        rows = []
+        for k in logs:
+            p = curve.mul(curve.generator, k) if k else None
+            if p is None:
+                vals = [0] * (8 if cv.g2 else 4)
+            elif cv.g2:  # ZZ = ZZZ = 1
+                vals = [p[0][0], p[0][1], p[1][0], p[1][1], 1, 0, 1, 0]
+            else:
+                vals = [p[0], p[1], 1, 1]
+            mont = [v * (1 << 256) % Q for v in vals]
+            rows.append(np.frombuffer(b"".join(v.to_bytes(32, "little") for v in mont), dtype="<u4"))
+        got = cmsm.finish(cv, np.stack(rows).astype(np.uint32), c)
+        assert got == curve.mul(curve.generator, sum(k << (w * c) for w, k in enumerate(logs)) % R)

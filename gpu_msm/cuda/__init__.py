@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from gpu_msm.cuda.msm import (ResidentBases, msm_g1, msm_g2, release_bases, resident_bases,
                               upload_bases)
-from gpu_msm.cuda.ntt import intt, ntt, odd_coset
+from gpu_msm.cuda.transform import intt, ntt, odd_coset
 
 __all__ = ["msm_g1", "msm_g2", "ntt", "intt", "odd_coset", "resident_bases", "release_bases",
            "upload_bases", "ResidentBases"]

@@ -19,8 +19,14 @@ Q = FQ_MODULUS
 
 # #defines for msm.cu.  ACC_CHUNK: sorted points per accumulate thread; ACC_BLOCK: its
 # block size.  First values, to be replaced by measured ones (bench/gpu_msm.py).
-TUNING = {"ACC_CHUNK": 64, "ACC_BLOCK": 128}
-INTEGRATE_SEGMENT = 32  # buckets per integrate thread
+TUNING = {"ACC_CHUNK": 64, "ACC_BLOCK": 128, "ACC_MINB": 1, "FIXUP_SERIAL": 16}
+# per-curve overrides.  G1: __launch_bounds__(128, 5) caps accumulate at 96 registers (20
+# warps/SM): 42.3 ms vs 44.0 at 2^22, equal at 2^20 (H200, 2026-11-21); ACC_CHUNK 32 / 128
+# and G2 at (64, 5) were no better.
+TUNING_CURVE = {"G1": {"ACC_MINB": 5}, "G2": {}}
+# log2 of the buckets per integrate thread (runs of 8: 16 serial adds, then warp and block
+# combines; see integrate in msm.cu)
+INTEGRATE_LOG_SEGMENT = 3
 BLOCK = 256
 
 _POISON = os.environ.get("GPU_MSM_POISON", "") not in ("", "0")
@@ -44,12 +50,22 @@ def _cp():
     return cupy
 
 
+def defines(curve: _Curve) -> dict:
+    return {**TUNING, **TUNING_CURVE[curve.name], "CURVE_G2": int(curve.g2)}
+
+
 def kernels(curve: _Curve):
-    return _build.module("msm.cu", {"CURVE_G2": int(curve.g2), **TUNING})
+    return _build.module("msm.cu", defines(curve))
 
 
 def _u32(x):
     return np.uint32(x)
+
+
+def _sm_count() -> int:
+    cp = _cp()
+    dev = cp.cuda.Device()
+    return dev.attributes["MultiProcessorCount"]
 
 
 def _grid(threads: int, block: int = BLOCK) -> tuple[int]:
@@ -172,7 +188,9 @@ def _scalars_on_device(scalars, n_max: int):
 
 def msm_device(curve: _Curve, bases: ResidentBases, scalars, window: int | None = None,
                marks: list | None = None):
-    """Run the pipeline; returns the XYZZ result (Montgomery) as a device array of words.
+    """Run the device pipeline; returns (window sums, c): the sums Σ_d d·B_d of each
+    window as XYZZ Montgomery words (nwin, words) on the device, and the window size.
+    ``finish`` combines them on the host.
 
     ``scalars`` (n, 4) uint64 (numpy or CuPy) or (n, 8) uint32 on the device; n may be
     smaller than len(bases): the first n bases are used.  Asynchronous: nothing syncs.
@@ -190,9 +208,9 @@ def msm_device(curve: _Curve, bases: ResidentBases, scalars, window: int | None 
     s = _scalars_on_device(scalars, bases.n)
     n = s.shape[0]
     k = kernels(curve)
-    out = cp.zeros(curve.acc_words, cp.uint32)  # infinity
+    aw = curve.acc_words
     if n == 0:
-        return out
+        return cp.zeros((1, aw), cp.uint32), 1  # one window, infinity
     c = window or window_bits(n)
     nwin = -(-(SCALAR_BITS + 1) // c)
     B = 1 << (c - 1)
@@ -203,41 +221,56 @@ def msm_device(curve: _Curve, bases: ResidentBases, scalars, window: int | None 
 
     counts = cp.zeros(nb, cp.uint32)
     k.get_function("msm_breakdown")(_grid(n), (BLOCK,), (s, _u32(n), _u32(c), _u32(nwin), counts))
+    mark("breakdown")
     ends = cp.cumsum(counts, dtype=cp.uint32)
     total = ends[-1:].copy()
+    mark("scan")
     entries = cp.empty(max_entries, cp.uint32)
-    keys = cp.empty(max_entries, cp.uint32)
-    k.get_function("msm_sort_scatter")(_grid(n), (BLOCK,),
-                                       (s, _u32(n), _u32(c), _u32(nwin), ends, entries, keys))
+    k.get_function("msm_sort_scatter")(_grid(n), (BLOCK,), (s, _u32(n), _u32(c), _u32(nwin), ends, entries))
     starts = ends
-    mark("breakdown+sort")
+    mark("sort")
 
-    aw = curve.acc_words
     buckets = cp.empty((nb, aw), cp.uint32)
     first_part = cp.empty((nchunks, aw), cp.uint32)
     last_part = cp.empty((nchunks, aw), cp.uint32)
-    M = min(INTEGRATE_SEGMENT, B)
-    S = B // M
-    seg = cp.empty((nwin * S, aw), cp.uint32)
-    win = cp.empty((nwin, aw), cp.uint32)
+    log_M = min(INTEGRATE_LOG_SEGMENT, c - 1)
+    S = B >> log_M
+    K = -(-S // 256)
+    sums = [(cp.empty((nwin * K, aw), cp.uint32), cp.empty((nwin * K, aw), cp.uint32))]
+    while K > 1:
+        K = -(-K // 256)
+        sums.append((cp.empty((nwin * K, aw), cp.uint32), cp.empty((nwin * K, aw), cp.uint32)))
     if _POISON:
-        for a in (buckets, first_part, last_part, seg, win):
-            a.fill(0xFFFFFFFF)
+        for arr in (buckets, first_part, last_part, *(x for pair in sums for x in pair)):
+            arr.fill(0xFFFFFFFF)
     ab = TUNING["ACC_BLOCK"]
     k.get_function("msm_accumulate")(_grid(nchunks, ab), (ab,),
-                                     (bases.data, entries, keys, starts, counts, total,
+                                     (bases.data, entries, starts, counts, total, _u32(nb),
                                       buckets, first_part, last_part))
     mark("accumulate")
-    k.get_function("msm_accumulate_fixup")(_grid(nb * 32), (BLOCK,),
-                                           (starts, counts, first_part, last_part, buckets, _u32(nb)))
+    cap = min(nb, nchunks) + 1
+    lists = cp.empty(2 * cap, cp.uint32)
+    list_counts = cp.zeros(2, cp.uint32)
+    k.get_function("msm_accumulate_fixup")(_grid(nb, 128), (128,),
+                                           (starts, counts, first_part, last_part, buckets, _u32(nb),
+                                            lists, list_counts, _u32(cap)))
+    sms = _sm_count()
+    k.get_function("msm_accumulate_wide")((4 * sms,), (256,), (starts, counts, first_part, last_part,
+                                                                buckets, lists, list_counts))
+    k.get_function("msm_accumulate_huge")((sms,), (256,), (starts, counts, first_part, last_part,
+                                                           buckets, lists[cap:], list_counts[1:]))
     mark("fixup")
-    k.get_function("msm_integrate")(_grid(nwin * S, 64), (64,),
-                                    (buckets, _u32(B), _u32(M), _u32(S), _u32(nwin), seg))
+    K = -(-S // 256)
+    k.get_function("msm_integrate")((K, nwin), (256,), (buckets, _u32(B), _u32(log_M), _u32(S),
+                                                       sums[0][0], sums[0][1], _u32(K)))
     mark("integrate")
-    k.get_function("msm_collect_windows")((nwin,), (256,), (seg, _u32(S), win))
-    k.get_function("msm_collect_final")((1,), (32,), (win, _u32(nwin), _u32(c), out))
+    log_m = log_M + 8
+    for (inT, inR), (outT, outR) in zip(sums, sums[1:]):
+        K2 = -(-K // 256)
+        k.get_function("msm_combine")((K2, nwin), (256,), (inT, inR, _u32(K), _u32(log_m), outT, outR, _u32(K2)))
+        K, log_m = K2, log_m + 8
     mark("collect")
-    return out
+    return sums[-1][0], c
 
 
 def stage_times(marks) -> dict:
@@ -294,13 +327,140 @@ def affine_to_array(curve: _Curve, p) -> np.ndarray:
     return _ints_to_array([p[0], p[1]], curve.shape)
 
 
+# Jacobian arithmetic for the window combination (a = 0): Python ints for Fq, pairs for Fq2.
+# About 255 doublings in a chain: ~1 ms in CPython for G1, where one GPU thread took 2.3 ms
+# (G2: 13 ms), each step being a latency-bound chain of dependent multiplications.
+
+class _FqOps:
+    zero, one = 0, 1
+
+    @staticmethod
+    def add(a, b):
+        return (a + b) % Q
+
+    @staticmethod
+    def sub(a, b):
+        return (a - b) % Q
+
+    @staticmethod
+    def mul(a, b):
+        return a * b % Q
+
+    @staticmethod
+    def small(a, k):
+        return a * k % Q
+
+    @staticmethod
+    def is_zero(a):
+        return a == 0
+
+
+class _Fq2Ops:
+    zero, one = (0, 0), (1, 0)
+
+    @staticmethod
+    def add(a, b):
+        return ((a[0] + b[0]) % Q, (a[1] + b[1]) % Q)
+
+    @staticmethod
+    def sub(a, b):
+        return ((a[0] - b[0]) % Q, (a[1] - b[1]) % Q)
+
+    mul = staticmethod(_f2_mul)
+
+    @staticmethod
+    def small(a, k):
+        return (a[0] * k % Q, a[1] * k % Q)
+
+    @staticmethod
+    def is_zero(a):
+        return a == (0, 0)
+
+
+def _jdouble(F, P):
+    """dbl-2009-l; infinity has Z = 0."""
+    X, Y, Z = P
+    if F.is_zero(Z):
+        return P
+    A, B = F.mul(X, X), F.mul(Y, Y)
+    C = F.mul(B, B)
+    XB = F.add(X, B)
+    D = F.small(F.sub(F.mul(XB, XB), F.add(A, C)), 2)
+    E = F.small(A, 3)
+    X3 = F.sub(F.mul(E, E), F.small(D, 2))
+    Y3 = F.sub(F.mul(E, F.sub(D, X3)), F.small(C, 8))
+    return X3, Y3, F.small(F.mul(Y, Z), 2)
+
+
+def _jadd_affine(F, P, a):
+    """P + a with a affine (not infinity); madd-2007-bl with the special cases."""
+    X1, Y1, Z1 = P
+    if F.is_zero(Z1):
+        return a[0], a[1], F.one
+    Z1Z1 = F.mul(Z1, Z1)
+    U2 = F.mul(a[0], Z1Z1)
+    S2 = F.mul(a[1], F.mul(Z1, Z1Z1))
+    H = F.sub(U2, X1)
+    r = F.small(F.sub(S2, Y1), 2)
+    if F.is_zero(H):
+        return _jdouble(F, P) if F.is_zero(r) else (F.one, F.one, F.zero)
+    HH = F.mul(H, H)
+    I = F.small(HH, 4)
+    J = F.mul(H, I)
+    V = F.mul(X1, I)
+    X3 = F.sub(F.sub(F.mul(r, r), J), F.small(V, 2))
+    Y3 = F.sub(F.mul(r, F.sub(V, X3)), F.small(F.mul(Y1, J), 2))
+    ZH = F.add(Z1, H)
+    Z3 = F.sub(F.sub(F.mul(ZH, ZH), Z1Z1), HH)
+    return X3, Y3, Z3
+
+
+def _jdouble_g1(P):
+    """_jdouble on Fq with the arithmetic written out (twice as fast in CPython)."""
+    X, Y, Z = P
+    if Z == 0:
+        return P
+    A, B = X * X % Q, Y * Y % Q
+    C = B * B % Q
+    D = 2 * ((X + B) * (X + B) - A - C) % Q
+    E = 3 * A % Q
+    X3 = (E * E - 2 * D) % Q
+    return X3, (E * (D - X3) - 8 * C) % Q, 2 * Y * Z % Q
+
+
+def finish(curve: _Curve, wins: np.ndarray, c: int):
+    """Σ_w 2^(w·c)·wins[w] (Horner, top window first) -> affine ints, None = infinity."""
+    F = _Fq2Ops if curve.g2 else _FqOps
+    acc = (F.one, F.one, F.zero)
+    for w in range(len(wins) - 1, -1, -1):
+        for _ in range(c):
+            acc = _jdouble(F, acc) if curve.g2 else _jdouble_g1(acc)
+        p = xyzz_to_affine_ints(curve, wins[w])
+        if p is not None:
+            acc = _jadd_affine(F, acc, p)
+    X, Y, Z = acc
+    if F.is_zero(Z):
+        return None
+    if curve.g2:
+        zi = _f2_inv(Z)
+        zi2 = _f2_mul(zi, zi)
+        return _f2_mul(X, zi2), _f2_mul(Y, _f2_mul(zi2, zi))
+    zi = pow(Z, -1, Q)
+    return X * zi * zi % Q, Y * zi * zi * zi % Q
+
+
+def msm_ints(curve: _Curve, bases: ResidentBases, scalars, window: int | None = None):
+    """The MSM as affine ints (None = infinity): device pipeline, then the host's Horner."""
+    wins, c = msm_device(curve, bases, scalars, window)
+    return finish(curve, wins.get(), c)
+
+
 def msm(curve: _Curve, bases, scalars, window: int | None = None) -> np.ndarray:
     if not isinstance(bases, ResidentBases):
         bases = upload_bases(bases, curve)
     elif bases.curve is not curve:
         raise ValueError(f"resident bases are {bases.curve.name}, not {curve.name}")
-    words = msm_device(curve, bases, scalars, window).get()
-    return affine_to_array(curve, xyzz_to_affine_ints(curve, words))
+    return affine_to_array(curve, msm_ints(curve, bases, scalars, window))
 
 
 def msm_g1(bases, scalars) -> np.ndarray:

@@ -105,12 +105,12 @@ template <class F> __device__ __forceinline__ Xyzz<F> xyzz_add(const Xyzz<F>& p,
 template <class F> __device__ __noinline__ Xyzz<F> xyzz_add_ool(const Xyzz<F>& p, const Xyzz<F>& q) { return xyzz_add(p, q); }
 template <class F> __device__ __noinline__ Xyzz<F> xyzz_dbl_ool(const Xyzz<F>& p) { return xyzz_dbl(p); }
 
-// k*P for a small k (< 2^32), double-and-add from the top bit
+// k*P for a small k > 0 (< 2^32), double-and-add from the top set bit
 template <class F> __device__ __forceinline__ Xyzz<F> xyzz_mul_small(const Xyzz<F>& p, u32 k) {
-    Xyzz<F> r = xyzz_inf<F>();
-    for (int b = 31; b >= 0; b--) {
-        r = xyzz_dbl_ool(r);
-        if ((k >> b) & 1) r = xyzz_add_ool(r, p);
+    Xyzz<F> r = p;
+    for (int b = 30 - __clz(k); b >= 0; b--) {
+        r = xyzz_dbl(r);
+        if ((k >> b) & 1) r = xyzz_add(r, p);
     }
     return r;
 }

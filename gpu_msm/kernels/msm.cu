@@ -4,9 +4,10 @@
 //   sort        counting sort: scatter (bucket, point) pairs into bucket order
 //   accumulate  each thread sums ACC_CHUNK consecutive sorted points (XYZZ += affine),
 //               so the load is even whatever the scalar distribution; buckets cut by a
-//               chunk boundary are finished by accumulate_fixup (a warp per bucket)
-//   integrate   running sums over parallel segments of each window's buckets
-//   collect     window sums, then the Horner combination over windows
+//               chunk boundary are finished by accumulate_fixup (+ _wide, _huge)
+//   integrate   running sums over runs of buckets, combined by warps and blocks
+//   collect     msm_combine until one (T, R) per window; the Horner combination over
+//               the windows is on the host (a ~255-doubling chain: one GPU thread is slow)
 //
 // Compiled twice from this one source: CURVE_G2 = 0 (G1 over Fq) or 1 (G2 over Fq2).
 // Tunables arrive as #defines from gpu_msm/cuda/msm.py (TUNING there).
@@ -20,6 +21,15 @@
 #endif
 #ifndef ACC_BLOCK
 #define ACC_BLOCK 128  // accumulate threads per block
+#endif
+#ifndef ACC_MINB
+#define ACC_MINB 1  // __launch_bounds__ min blocks per SM for accumulate (caps registers)
+#endif
+#ifndef FIXUP_SERIAL
+#define FIXUP_SERIAL 16  // longest chunk span summed by one fixup thread
+#endif
+#ifndef WIDE_MAX
+#define WIDE_MAX 1024  // spans past this get a block instead of a warp
 #endif
 
 #if CURVE_G2
@@ -131,9 +141,10 @@ extern "C" __global__ void msm_breakdown(const u32* scalars, u32 n, u32 c, u32 n
 }
 
 // Counting-sort scatter.  `ends` holds the inclusive prefix sum of counts on entry and the
-// bucket starts on exit.  entries[pos] = point index | sign bit, keys[pos] = bucket.
-extern "C" __global__ void msm_sort_scatter(const u32* scalars, u32 n, u32 c, u32 nwin, u32* ends,
-                                            u32* entries, u32* keys) {
+// bucket starts on exit.  entries[pos] = point index | sign bit.  (Bucket keys are not
+// stored: accumulate finds them from the starts; a keys array doubled the random writes,
+// which dominate this kernel: 28-33 ms of the 2^24 MSM on an H200.)
+extern "C" __global__ void msm_sort_scatter(const u32* scalars, u32 n, u32 c, u32 nwin, u32* ends, u32* entries) {
     const u32 i = blockIdx.x * blockDim.x + threadIdx.x;
     u32 s[8];
     load_scalar(scalars, i, n, s);
@@ -143,41 +154,49 @@ extern "C" __global__ void msm_sort_scatter(const u32* scalars, u32 n, u32 c, u3
         u32 key = next_digit(s, w, c, carry, neg);
         if (i >= n) key = NO_BUCKET;
         const u32 pos = agg_atomic_take(ends, key);
-        if (key != NO_BUCKET) {
-            entries[pos] = i | (neg ? SIGN_BIT : 0u);
-            keys[pos] = key;
-        }
+        if (key != NO_BUCKET) entries[pos] = i | (neg ? SIGN_BIT : 0u);
     }
 }
 
 // ---------------------------------------------------------------- accumulate
 
+// the bucket holding sorted position pos: the largest g with starts[g] <= pos (an empty
+// bucket shares its start with the next one, so the largest such g is never empty)
+__device__ __forceinline__ u32 bucket_at(const u32* __restrict__ starts, u32 nb, u64 pos) {
+    u32 lo = 0, hi = nb - 1;
+    while (lo < hi) {
+        const u32 mid = (lo + hi + 1) >> 1;
+        if (starts[mid] <= pos) lo = mid;
+        else hi = mid - 1;
+    }
+    return lo;
+}
+
 // Thread t sums sorted entries [t*ACC_CHUNK, (t+1)*ACC_CHUNK).  A bucket wholly inside the
 // chunk is written to buckets[]; the run that began before the chunk goes to first_part[t],
 // the run that goes on after it to last_part[t].
-extern "C" __global__ void __launch_bounds__(ACC_BLOCK) msm_accumulate(
-        const Pt* __restrict__ bases, const u32* __restrict__ entries, const u32* __restrict__ keys,
-        const u32* __restrict__ starts, const u32* __restrict__ counts, const u32* __restrict__ total,
+extern "C" __global__ void __launch_bounds__(ACC_BLOCK, ACC_MINB) msm_accumulate(
+        const Pt* __restrict__ bases, const u32* __restrict__ entries,
+        const u32* __restrict__ starts, const u32* __restrict__ counts, const u32* __restrict__ total, u32 nb,
         Acc* buckets, Acc* first_part, Acc* last_part) {
     const u32 t = blockIdx.x * blockDim.x + threadIdx.x;
     const u64 E = *total;
     const u64 lo = (u64)t * ACC_CHUNK;
     if (lo >= E) return;
     const u64 hi = lo + ACC_CHUNK < E ? lo + ACC_CHUNK : E;
-    u32 g = keys[lo];
+    u32 g = bucket_at(starts, nb, lo);
+    u64 s = starts[g], end = s + counts[g];
     Acc acc = xyzz_inf<F>();
     for (u64 e = lo;; e++) {
-        const bool done = e == hi;
-        const u32 key = done ? NO_BUCKET : keys[e];
-        if (key != g) {
-            const u64 s = starts[g];
-            const u64 k = counts[g];
+        if (e == end || e == hi) {
             if (s < lo) first_part[t] = acc;
-            else if (s + k > hi) last_part[t] = acc;
+            else if (end > hi) last_part[t] = acc;
             else buckets[g] = acc;
-            if (done) break;
+            if (e == hi) break;
             acc = xyzz_inf<F>();
-            g = key;
+            g = counts[g + 1] ? g + 1 : bucket_at(starts, nb, e);  // more entries: g + 1 < nb
+            s = starts[g];
+            end = s + counts[g];
         }
         const u32 ent = entries[e];
         Pt p = bases[ent & ~SIGN_BIT];
@@ -188,74 +207,171 @@ extern "C" __global__ void __launch_bounds__(ACC_BLOCK) msm_accumulate(
     }
 }
 
-// A warp per bucket: empty buckets become infinity; a bucket cut by chunk boundaries
-// t0 < t1 is last_part[t0] + first_part[t0+1] + ... + first_part[t1].
+// A thread per bucket: empty buckets become infinity; a bucket cut by chunk boundaries
+// t0 < t1 is last_part[t0] + first_part[t0+1] + ... + first_part[t1].  Spans of up to
+// FIXUP_SERIAL boundaries (random scalars: 1, or ~8 with 512 points a bucket) are summed
+// here; longer ones, from skewed scalars (many equal digits) or small windows, go to a list
+// for a warp each (< WIDE_MAX parts) or a block each.
+// (A warp per bucket for every crossing bucket cost 7.3 ms of 20 ms at G1 2^20 on an H200;
+// a block per bucket past 8 boundaries cost 41 ms at G1 2^24 with c = 16.)
 extern "C" __global__ void msm_accumulate_fixup(const u32* __restrict__ starts, const u32* __restrict__ counts,
                                                 const Acc* __restrict__ first_part, const Acc* __restrict__ last_part,
-                                                Acc* buckets, u32 nbuckets) {
-    const u32 g = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
-    const u32 lane = threadIdx.x & 31;
-    if (g >= nbuckets) return;  // warp-uniform
+                                                Acc* buckets, u32 nbuckets, u32* lists, u32* list_counts, u32 list_cap) {
+    const u32 g = blockIdx.x * blockDim.x + threadIdx.x;
+    if (g >= nbuckets) return;
     const u64 k = counts[g];
     if (k == 0) {
-        if (lane == 0) buckets[g] = xyzz_inf<F>();
+        buckets[g] = xyzz_inf<F>();
         return;
     }
     const u64 s = starts[g];
     const u64 t0 = s / ACC_CHUNK, t1 = (s + k - 1) / ACC_CHUNK;
     if (t0 == t1) return;  // accumulate wrote it
-    Acc acc = xyzz_inf<F>();
-    for (u64 t = t0 + lane; t <= t1; t += 32) acc = xyzz_add_ool(acc, t == t0 ? last_part[t0] : first_part[t]);
-#pragma unroll 1
-    for (int d = 16; d > 0; d >>= 1) acc = xyzz_add_ool(acc, shfl_down(acc, d));
-    if (lane == 0) buckets[g] = acc;
-}
-
-// ---------------------------------------------------------------- integrate + collect
-
-// Thread (w, s) owns buckets of digits s*M+1 .. s*M+M of window w (B = 2^(c-1) per
-// window, S = B / M segments).  Running sum from the top gives sum_j (j+1) bucket_j; the
-// segment's offset s*M times the plain sum completes sum_d d * bucket_d.
-extern "C" __global__ void msm_integrate(const Acc* __restrict__ buckets, u32 B, u32 M, u32 S, u32 nwin, Acc* seg) {
-    const u32 idx = blockIdx.x * blockDim.x + threadIdx.x;
-    if (idx >= nwin * S) return;
-    const u32 w = idx / S, s = idx % S;
-    const Acc* b = buckets + (u64)w * B + (u64)s * M;
-    Acc run = xyzz_inf<F>(), acc = xyzz_inf<F>();
-    for (int j = (int)M - 1; j >= 0; j--) {
-        run = xyzz_add(run, b[j]);
-        acc = xyzz_add(acc, run);
+    if (t1 - t0 <= FIXUP_SERIAL) {
+        Acc acc = last_part[t0];
+        for (u64 t = t0 + 1; t <= t1; t++) acc = xyzz_add(acc, first_part[t]);
+        buckets[g] = acc;
+    } else {
+        const u32 which = t1 - t0 < WIDE_MAX ? 0 : 1;
+        lists[which * list_cap + atomicAdd(&list_counts[which], 1u)] = g;
     }
-    if (s) acc = xyzz_add_ool(acc, xyzz_mul_small(run, s * M));
-    seg[idx] = acc;
 }
 
-// A block per window sums its S segment values.
-extern "C" __global__ void msm_collect_windows(const Acc* __restrict__ seg, u32 S, Acc* win) {
-    __shared__ Acc part[32];
-    const u32 w = blockIdx.x, lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+// parts t0 .. t1 of bucket g, strided over `stride` threads starting at `first`
+__device__ __forceinline__ Acc bucket_parts(const u32* __restrict__ starts, const u32* __restrict__ counts,
+                                            const Acc* __restrict__ first_part, const Acc* __restrict__ last_part,
+                                            u32 g, u32 first, u32 stride) {
+    const u64 s = starts[g], k = counts[g];
+    const u64 t0 = s / ACC_CHUNK, t1 = (s + k - 1) / ACC_CHUNK;
     Acc acc = xyzz_inf<F>();
-    for (u32 s = threadIdx.x; s < S; s += blockDim.x) acc = xyzz_add_ool(acc, seg[(u64)w * S + s]);
+    for (u64 t = t0 + first; t <= t1; t += stride) acc = xyzz_add_ool(acc, t == t0 ? last_part[t0] : first_part[t]);
+    return acc;
+}
+
+__device__ __forceinline__ Acc warp_sum(Acc acc) {
 #pragma unroll 1
     for (int d = 16; d > 0; d >>= 1) acc = xyzz_add_ool(acc, shfl_down(acc, d));
-    if (lane == 0) part[warp] = acc;
+    return acc;  // lane 0
+}
+
+// A warp per listed bucket (grid-stride over the list).
+extern "C" __global__ void msm_accumulate_wide(const u32* __restrict__ starts, const u32* __restrict__ counts,
+                                               const Acc* __restrict__ first_part, const Acc* __restrict__ last_part,
+                                               Acc* buckets, const u32* __restrict__ list, const u32* __restrict__ list_count) {
+    const u32 lane = threadIdx.x & 31;
+    const u32 nwarps = (gridDim.x * blockDim.x) >> 5;
+    const u32 n = *list_count;
+    for (u32 i = (blockIdx.x * blockDim.x + threadIdx.x) >> 5; i < n; i += nwarps) {
+        const u32 g = list[i];
+        const Acc acc = warp_sum(bucket_parts(starts, counts, first_part, last_part, g, lane, 32));
+        if (lane == 0) buckets[g] = acc;
+    }
+}
+
+// A block per listed bucket (grid-stride over the list): threads, then warps, then one warp.
+extern "C" __global__ void msm_accumulate_huge(const u32* __restrict__ starts, const u32* __restrict__ counts,
+                                               const Acc* __restrict__ first_part, const Acc* __restrict__ last_part,
+                                               Acc* buckets, const u32* __restrict__ list, const u32* __restrict__ list_count) {
+    __shared__ Acc part[32];
+    const u32 lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const u32 n = *list_count;
+    for (u32 i = blockIdx.x; i < n; i += gridDim.x) {
+        const u32 g = list[i];
+        Acc acc = warp_sum(bucket_parts(starts, counts, first_part, last_part, g, threadIdx.x, blockDim.x));
+        if (lane == 0) part[warp] = acc;
+        __syncthreads();
+        if (warp == 0) {
+            acc = warp_sum(lane < (blockDim.x >> 5) ? part[lane] : xyzz_inf<F>());
+            if (lane == 0) buckets[g] = acc;
+        }
+        __syncthreads();
+    }
+}
+
+// ---------------------------------------------------------------- integrate + combine
+//
+// A window's sum is sum_d d * B_d over its buckets B_1 .. B_{2^(c-1)}.  For consecutive
+// items s = 0 .. K-1 (runs of m = 2^log_m buckets each) with T_s = sum_j (j+1) B_{sm+j} and
+// R_s = sum_j B_{sm+j}, the group of them has
+//     T = sum_s T_s + m * sum_s s R_s,   R = sum_s R_s,   sum_s s R_s = sum_{s>=1} Suf_s,
+// Suf_s = sum_{s'>=s} R_s' (a suffix scan).  Threads start from runs of M buckets (running
+// sums), then warps and blocks combine with shuffles: depth ~ M + 5 log2(group) adds and
+// log2(window) doublings, where per-thread segments with a small multiple each cost 3.9 ms
+// at G1 2^20 on an H200 (and the Horner over windows on one GPU thread 2.3 ms: it is on the
+// host now, gpu_msm/cuda/msm.py).
+
+// lanes hold consecutive items (T, R) of span 2^log_m buckets; lane 0 gets the group's
+__device__ __forceinline__ void warp_combine(Acc& T, Acc& R, u32 log_m) {
+    const u32 lane = threadIdx.x & 31;
+    Acc suf = R;
+#pragma unroll 1
+    for (int d = 1; d < 32; d <<= 1) {
+        const Acc y = shfl_down(suf, d);
+        if (lane + d < 32) suf = xyzz_add_ool(suf, y);
+    }
+    Acc u = lane ? suf : xyzz_inf<F>();
+    Acc t = T;
+#pragma unroll 1
+    for (int d = 16; d > 0; d >>= 1) {
+        const Acc yu = shfl_down(u, d);
+        const Acc yt = shfl_down(t, d);
+        u = xyzz_add_ool(u, yu);
+        t = xyzz_add_ool(t, yt);
+    }
+    if (lane == 0) {
+        for (u32 i = 0; i < log_m; i++) u = xyzz_dbl_ool(u);
+        T = xyzz_add_ool(t, u);
+        R = suf;
+    }
+}
+
+// blockDim.x = 256: threads hold consecutive items; thread 0 gets the block's (T, R)
+__device__ __forceinline__ void block_combine(Acc& T, Acc& R, u32 log_m) {
+    __shared__ Acc sT[8], sR[8];
+    const u32 lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    warp_combine(T, R, log_m);
+    if (lane == 0) {
+        sT[warp] = T;
+        sR[warp] = R;
+    }
     __syncthreads();
     if (warp == 0) {
-        acc = lane < (blockDim.x >> 5) ? part[lane] : xyzz_inf<F>();
-#pragma unroll 1
-        for (int d = 16; d > 0; d >>= 1) acc = xyzz_add_ool(acc, shfl_down(acc, d));
-        if (lane == 0) win[w] = acc;
+        T = lane < 8 ? sT[lane] : xyzz_inf<F>();
+        R = lane < 8 ? sR[lane] : xyzz_inf<F>();
+        warp_combine(T, R, log_m + 5);
     }
 }
 
-// One thread: sum_w 2^(w c) win[w] by Horner from the top window.
-extern "C" __global__ void msm_collect_final(const Acc* __restrict__ win, u32 nwin, u32 c, Acc* out) {
-    if (blockIdx.x * blockDim.x + threadIdx.x != 0) return;
-    Acc acc = xyzz_inf<F>();
-    for (int w = (int)nwin - 1; w >= 0; w--) {
-        for (u32 i = 0; i < c; i++) acc = xyzz_dbl_ool(acc);
-        acc = xyzz_add_ool(acc, win[w]);
+// grid (ceil(S / 256), nwin): thread s of window w runs over buckets s*M .. s*M+M-1 (M =
+// 2^log_M, S = 2^(c-1) / M runs a window); block b writes its (T, R) at [w * K + b].
+extern "C" __global__ void __launch_bounds__(256) msm_integrate(const Acc* __restrict__ buckets, u32 B, u32 log_M,
+                                                                u32 S, Acc* outT, Acc* outR, u32 K) {
+    const u32 w = blockIdx.y, s = blockIdx.x * 256 + threadIdx.x;
+    Acc T = xyzz_inf<F>(), R = xyzz_inf<F>();
+    if (s < S) {
+        const u32 M = 1u << log_M;
+        const Acc* b = buckets + (u64)w * B + (u64)s * M;
+        for (int j = (int)M - 1; j >= 0; j--) {
+            R = xyzz_add(R, b[j]);
+            T = xyzz_add(T, R);
+        }
     }
-    *out = acc;
+    block_combine(T, R, log_M);
+    if (threadIdx.x == 0) {
+        outT[(u64)w * K + blockIdx.x] = T;
+        outR[(u64)w * K + blockIdx.x] = R;
+    }
 }
 
+// grid (ceil(K / 256), nwin): groups of 256 items (span 2^log_m buckets each) -> one item
+extern "C" __global__ void __launch_bounds__(256) msm_combine(const Acc* __restrict__ inT, const Acc* __restrict__ inR,
+                                                              u32 K, u32 log_m, Acc* outT, Acc* outR, u32 K2) {
+    const u32 w = blockIdx.y, i = blockIdx.x * 256 + threadIdx.x;
+    Acc T = i < K ? inT[(u64)w * K + i] : xyzz_inf<F>();
+    Acc R = i < K ? inR[(u64)w * K + i] : xyzz_inf<F>();
+    block_combine(T, R, log_m);
+    if (threadIdx.x == 0) {
+        outT[(u64)w * K2 + blockIdx.x] = T;
+        outR[(u64)w * K2 + blockIdx.x] = R;
+    }
+}
