@@ -176,7 +176,11 @@ class NodeService(rpc.NodeServicer):
         bad = lambda msg: context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"job manifest: {msg}"[:2000])  # noqa: E731
         if len(m.job_id) != JOB_ID_BYTES:
             bad(f"job id must be {JOB_ID_BYTES} bytes")
-        if not self.registry.present(m.circuit_sha256 or "0"):
+        try:
+            present = self.registry.present(m.circuit_sha256)
+        except UploadError as e:  # not a circuit id at all
+            bad(str(e))
+        if not present:
             context.abort(grpc.StatusCode.FAILED_PRECONDITION,
                           f"circuit {m.circuit_sha256[:12]} is not on this node; upload it first")
         if m.n_parties < 2 or len(m.parties) != m.n_parties:
