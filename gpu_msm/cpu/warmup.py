@@ -1,0 +1,62 @@
+"""Compile (or load from numba's cache) every CPU kernel on tiny inputs.
+
+    python -m gpu_msm.cpu.warmup
+
+A fresh installation pays about 40 s of JIT compilation on its first calls (see
+bench/RESULTS.md); running this once, e.g. while building a container image, moves
+that cost out of the first proof.  Prints the seconds each kernel family took.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+# x, y of 2·G1 and 2·G2 (any points on the curves will do; these are fixed and valid)
+_G1_POINT = (1368015179489954701390400359078579693043519447331113978918064868415326638035,
+             9918110051302171585080402603319702774565515993150576347155970296011118125764)
+_G2_POINT = ((18029695676650738226693292988307914797657423701064905010927197838374790804409,
+              14583779054894525174450323658765874724019480979794335525732096752006891875705),
+             (2140229616977736810657479771656733941598412651537078903776637920509952744750,
+              11474861747383700316476719153975578001603231366361248090558603872215261634898))
+
+
+def _limbs(values) -> np.ndarray:
+    return np.array([[(v >> (64 * i)) & 0xFFFFFFFFFFFFFFFF for i in range(4)] for v in values],
+                    dtype=np.uint64)
+
+
+def warm_up() -> dict[str, float]:
+    """Seconds per kernel family for its first call in this process."""
+    import gpu_msm.cpu as cpu
+
+    g1 = _limbs(list(_G1_POINT) * 2).reshape(2, 2, 4)
+    (x0, x1), (y0, y1) = _G2_POINT
+    g2 = _limbs([x0, x1, y0, y1] * 2).reshape(2, 2, 2, 4)
+    scalars = _limbs([3, 5])
+    v = _limbs([1, 2, 3, 4])
+    calls = {
+        "msm_g1": lambda: cpu.msm_g1(g1, scalars),
+        "msm_g2": lambda: cpu.msm_g2(g2, scalars),
+        "ntt": lambda: (cpu.ntt(v), cpu.intt(v), cpu.odd_coset(v)),
+        "vector_ops": lambda: (cpu.mul_vec(v, v), cpu.add_vec(v, v), cpu.sub_vec(v, v),
+                               cpu.neg_vec(v), cpu.mul_scalar(v, 3),
+                               cpu.sparse_matvec(2, np.array([0, 1], np.uint32),
+                                                 np.array([2, 3], np.uint32), v[:2], v)),
+    }
+    seconds = {}
+    for name, call in calls.items():
+        t0 = time.perf_counter()
+        call()
+        seconds[name] = time.perf_counter() - t0
+    return seconds
+
+
+def main() -> None:
+    for name, secs in warm_up().items():
+        print(f"{secs:7.2f} s  {name}")
+
+
+if __name__ == "__main__":
+    main()
