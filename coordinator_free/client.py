@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import threading
 import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -60,10 +61,13 @@ class ProveSummary:
 
 
 class Client:
-    def __init__(self, committee, identity=None, deadline_s: float = 600.0, progress=None):
+    def __init__(self, committee, identity=None, deadline_s: float = 600.0, progress=None,
+                 rpc_seconds: float = RPC_SECONDS):
         self.committee = committee
         self.identity = identity or committee.client_identity()
         self.deadline_s = deadline_s
+        # a node that does not answer a short call (upload chunk, submit) within this fails
+        self.rpc_seconds = min(rpc_seconds, deadline_s)
         self.progress = progress or (lambda step, detail: None)
         self._channels = {}
 
@@ -136,8 +140,8 @@ class Client:
             try:
                 results = self._each(pool, members, "job", lambda n: self._fetch(n, job_id, members))
             except NodeFailed:
-                for n in members:
-                    pool.submit(self._cancel, n, job_id)
+                # tell the others to stop, without waiting on a node that may be gone
+                threading.Thread(target=lambda: [self._cancel(n, job_id) for n in members], daemon=True).start()
                 raise
             t2 = time.perf_counter()
             summary.steps["nodes"] = t2 - t1
@@ -159,8 +163,11 @@ class Client:
                 raise
             raise NodeFailed(members[culprit], "audit", str(e)) from None
         finally:
-            for p in materials:
-                p.corrections = None  # the dealt shares are not kept past the check
+            for p in materials:  # the dealt shares are not kept past the check
+                if p.corrections is not None:
+                    for arr in (p.corrections.w, p.corrections.z1, p.corrections.z2):
+                        arr.fill(0)
+                    p.corrections = None
         summary.steps["assembly"] = time.perf_counter() - t2
         return proof
 
@@ -170,7 +177,7 @@ class Client:
         received = {}
         for i, n in enumerate(members):
             try:
-                t = self._stub(n).JobTranscript(pb.JobRef(job_id=job_id), timeout=RPC_SECONDS)
+                t = self._stub(n).JobTranscript(pb.JobRef(job_id=job_id), timeout=self.rpc_seconds)
             except grpc.RpcError as e:
                 raise NodeFailed(n, "audit", f"cannot fetch its transcript: {_why(e)}") from None
             received[i] = [(r.sender, r.payload) for r in t.received]
@@ -195,7 +202,7 @@ class Client:
         stub = self._stub(node)
         sha = zkey.sha256
         try:
-            state = stub.HasCircuit(pb.CircuitRef(sha256=sha), timeout=RPC_SECONDS)
+            state = stub.HasCircuit(pb.CircuitRef(sha256=sha), timeout=self.rpc_seconds)
             if state.present:
                 self.progress("upload", f"{node.name} has circuit {sha[:12]}")
                 return
@@ -207,12 +214,16 @@ class Client:
                 with open(zkey_path, "rb") as fh:
                     fh.seek(start)
                     off = start
-                    while off < total:
+                    # at least one chunk, even empty: a node holding every byte of an
+                    # interrupted upload still needs the call to check and publish it
+                    while True:
                         data = fh.read(min(CHUNK, total - off))
                         yield pb.CircuitChunk(sha256=sha, total_size=total, offset=off, data=data)
                         off += len(data)
+                        if off >= total:
+                            break
 
-            state = stub.UploadCircuit(chunks(), timeout=max(RPC_SECONDS, total / 5e6))
+            state = stub.UploadCircuit(chunks(), timeout=max(self.rpc_seconds, total / 5e6))
             if not state.present:
                 raise NodeFailed(node, "upload", "upload ended but the node does not have the circuit")
         except grpc.RpcError as e:
@@ -229,13 +240,14 @@ class Client:
                 yield pb.JobPart(material=material[off:off + CHUNK])
 
         try:
-            self._stub(node).SubmitJob(parts(), timeout=RPC_SECONDS)
+            self._stub(node).SubmitJob(parts(), timeout=self.rpc_seconds)
         except grpc.RpcError as e:
             raise NodeFailed(node, "submit", _why(e)) from None
 
     def _fetch(self, node, job_id, members):
         try:
-            return self._stub(node).FetchResult(pb.JobRef(job_id=job_id), timeout=self.deadline_s + 5)
+            # the node answers by the deadline plus its grace for a late cause; a silent node does not
+            return self._stub(node).FetchResult(pb.JobRef(job_id=job_id), timeout=self.deadline_s + 3)
         except grpc.RpcError as e:
             detail = _why(e)
             if e.code() == grpc.StatusCode.ABORTED:

@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 
 RUNNING, DONE, FAILED, CANCELLED = "running", "done", "failed", "cancelled"
+PEER_MARGIN = 1.0  # seconds before the deadline at which waits on peers give up
+LATE_GRACE = 2.0  # seconds past the deadline before a job with no recorded cause is failed
 _WAKE = object()
 # bookkeeping bytes charged per buffered part, so a peer cannot pile up empty parts for free
 PART_OVERHEAD = 512
@@ -65,6 +67,12 @@ class Job:
     def remaining(self) -> float:
         return max(0.0, self.deadline - time.monotonic())
 
+    def work_remaining(self) -> float:
+        """Time left for the job's own waits: they end a little before the deadline, so
+        the error that names the silent peer is recorded before the job is declared late."""
+        left = self.deadline - time.monotonic()
+        return max(0.0, left - min(PEER_MARGIN, left / 4))
+
     # peer delivery ------------------------------------------------------------
     def deliver(self, sender: int, seq: int, part: int, n_parts: int, data: bytes) -> None:
         if sender not in self._boxes:
@@ -102,7 +110,7 @@ class Job:
     def recv(self, sender: int) -> bytes:
         box = self._boxes[sender]
         try:
-            item = box.get(timeout=self.remaining())
+            item = box.get(timeout=self.work_remaining())
         except queue.Empty:
             raise TimeoutError("sent nothing before the job's deadline") from None
         if item is _WAKE:

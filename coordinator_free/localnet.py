@@ -30,7 +30,7 @@ def _free_port() -> int:
 
 class LocalNetwork:
     def __init__(self, n_nodes: int = 3, n_spares: int = 0, workdir=None, extra_args=(), start_timeout=60.0,
-                 node_args: dict | None = None):
+                 node_args: dict | None = None, advertise=None):
         self._tmp = None if workdir else tempfile.TemporaryDirectory(prefix="coprove-net-")
         self.dir = Path(workdir or self._tmp.name)
         self.keys = self.dir / "keys"
@@ -38,6 +38,8 @@ class LocalNetwork:
         self.n_nodes = n_nodes
         self.extra_args = list(extra_args)
         self.node_args = dict(node_args or {})  # name -> extra arguments for that node only
+        # advertise(name, real_address) -> the address peers and the client dial (a proxy, in tests)
+        self.advertise = advertise or (lambda name, address: address)
         self.start_timeout = start_timeout
         self.procs: dict[str, subprocess.Popen] = {}
         self.logs: dict[str, list[str]] = {}
@@ -54,7 +56,7 @@ class LocalNetwork:
         ids = {n: ident.generate_identity(self.keys, n) for n in self.names}
         client = ident.generate_identity(self.keys, "client")
         self.addresses = {n: f"127.0.0.1:{_free_port()}" for n in self.names}
-        members = [Member.from_identity(ids[n], self.addresses[n]) for n in self.names]
+        members = [Member.from_identity(ids[n], self.advertise(n, self.addresses[n])) for n in self.names]
         self.committee = write_committee(
             self.committee_path, members[:self.n_nodes], members[self.n_nodes:],
             client=client, trusted_clients=[Member.from_identity(client)])

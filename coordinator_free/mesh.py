@@ -91,10 +91,10 @@ class GrpcTransport:
         self._job.bytes_sent += len(payload)
 
     def _send_part(self, party, stub, chunk):
-        give_up = time.monotonic() + min(self._job.remaining(), UNREACHABLE_SECONDS)
+        give_up = time.monotonic() + min(self._job.work_remaining(), UNREACHABLE_SECONDS)
         delay = 0.05
         while True:
-            timeout = max(0.1, min(self._job.remaining(), 30.0))
+            timeout = max(0.1, min(self._job.work_remaining(), 30.0))
             try:
                 stub.PeerSend(chunk, timeout=timeout)
                 return
@@ -104,7 +104,9 @@ class GrpcTransport:
                     time.sleep(delay)
                     delay = min(1.0, delay * 2)
                     continue
-                what = "unreachable" if code == grpc.StatusCode.UNAVAILABLE else f"refused the message ({code.name})"
+                what = {grpc.StatusCode.UNAVAILABLE: "unreachable",
+                        grpc.StatusCode.DEADLINE_EXCEEDED: "did not answer in time"}.get(
+                            code, f"refused the message ({code.name})")
                 raise PeerError(party.index, f"{party.label()} {what}: {e.details()}") from None
 
     def recv(self, frm: int) -> bytes:

@@ -24,7 +24,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from cme.additive_ops import AdditiveOps
 from cme.dealing import expand_material, material_from_bytes, material_size
 from coordinator_free import identity as ident
-from coordinator_free.jobs import CANCELLED, DONE, FAILED, RUNNING, Job, JobError, PartyInfo
+from coordinator_free.faults import FaultPlan
+from coordinator_free.jobs import CANCELLED, DONE, FAILED, LATE_GRACE, RUNNING, Job, JobError, PartyInfo
 from coordinator_free.mesh import PART_BYTES, GrpcTransport, PeerChannels
 from coordinator_free.metrics import NodeMetrics
 from coordinator_free.registry import CircuitRegistry, UploadError
@@ -50,6 +51,7 @@ class NodeConfig:
     max_circuit_bytes: int = 8 << 30
     ended_job_seconds: float = 300.0  # results kept this long for late fetches
     misbehave: str | None = None  # test hook: cme.misbehave mode
+    fault: str | None = None  # test hook: coordinator_free.faults STEP:ACTION
 
 
 class NodeService(rpc.NodeServicer):
@@ -63,6 +65,7 @@ class NodeService(rpc.NodeServicer):
         self.threads: dict[bytes, threading.Thread] = {}
         self._lock = threading.Lock()
         self.closing = False
+        self.faults = FaultPlan(cfg.fault)
 
     # authentication ---------------------------------------------------------
     def _client(self, context) -> str:
@@ -112,6 +115,7 @@ class NodeService(rpc.NodeServicer):
                     raise UploadError("a chunk names another circuit or size than the first chunk")
                 self.registry.append(sha, total, chunk.offset, chunk.data)
                 self.metrics.uploads.inc(len(chunk.data))
+                self.faults.at("upload")
             if sha is None:
                 raise UploadError("empty upload")
             if self.registry.bytes_received(sha) == total:
@@ -132,6 +136,7 @@ class NodeService(rpc.NodeServicer):
         if first is None or first.WhichOneof("part") != "manifest":
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "a job starts with its manifest")
         m = first.manifest
+        self.faults.at("submit")
         zkey, parties = self._check_manifest(m, context)
         want = material_size(m.party_index, zkey.n_vars, zkey.domain_size)
         if m.material_size != want:
@@ -205,9 +210,13 @@ class NodeService(rpc.NodeServicer):
 
     def _run(self, job: Job, zkey, material):
         try:
+            self.faults.at("start")
             shares = expand_material(material)
+            if material.corrections is not None:
+                for arr in (material.corrections.w, material.corrections.z1, material.corrections.z2):
+                    arr.fill(0)  # the expanded shares are all this node keeps
             del material
-            transport = GrpcTransport(job, self.channels)
+            transport = self.faults.wrap(GrpcTransport(job, self.channels))
             if self.cfg.misbehave:
                 from cme.misbehave import Misbehaving
                 transport = Misbehaving(transport, self.cfg.misbehave)
@@ -237,13 +246,13 @@ class NodeService(rpc.NodeServicer):
 
     def FetchResult(self, request, context):
         job = self._job(request.job_id, context, self._client(context))
-        wait = job.remaining()
+        wait = job.remaining() + LATE_GRACE
         if context.time_remaining() is not None:
             wait = min(wait, context.time_remaining())
         if not job.done.wait(wait):
             if job.remaining() <= 0 and job.finish(FAILED, "deadline passed"):
                 self.metrics.jobs.labels("deadline").inc()
-            else:
+            elif job.state == RUNNING:
                 context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "job still running")
         if job.state != DONE:
             context.abort(grpc.StatusCode.ABORTED, f"job {job.state}: {job.error}")
@@ -293,7 +302,7 @@ class NodeService(rpc.NodeServicer):
         now = time.monotonic()
         with self._lock:
             for jid, job in list(self.jobs.items()):
-                if job.state == RUNNING and job.remaining() <= 0:
+                if job.state == RUNNING and job.remaining() + LATE_GRACE <= 0:
                     if job.finish(FAILED, "deadline passed"):
                         self.metrics.jobs.labels("deadline").inc()
                 if job.ended_at is not None and now - job.ended_at > self.cfg.ended_job_seconds:
@@ -362,7 +371,7 @@ def run_node(args) -> int:
         raise ValueError(f"{args.committee}: lists no [[trusted_client]]; no client could submit jobs")
     gpu_msm.select_device("cpu" if args.cpu else args.gpu)
     cfg = NodeConfig(identity=identity, data_dir=Path(args.data_dir), trusted=trusted, clients=clients,
-                     max_jobs=args.max_jobs, misbehave=args.misbehave)
+                     max_jobs=args.max_jobs, misbehave=args.misbehave, fault=args.fault)
     if args.misbehave:
         log.warning("started with --misbehave %s: this node deliberately deviates (test hook)", args.misbehave)
     metrics = NodeMetrics()
