@@ -516,7 +516,7 @@ def main() -> int:
 
     cmsm._POISON = False
     tsizes = [1 << int(x) for x in args.time.split(",") if x]
-    rows = timing_table(cp, rng, tsizes, [1 << 16, 1 << 20] if not args.quick else [1 << 12])
+    rows = timing_table(cp, rng, tsizes, [1 << 16, 1 << 20, 1 << 22, 1 << 24] if not args.quick else [1 << 12])
     log(f"\n{'op':<12}{'n':>10}{'c':>4}{'median ms':>12}   ({dev_name}, {time.strftime('%Y-%m-%d')})")
     for op, n, c, ms in rows:
         log(f"{op:<12}{'2^%d' % (n.bit_length() - 1):>10}{c!s:>4}{ms:>12.3f}")

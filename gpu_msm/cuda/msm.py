@@ -24,9 +24,10 @@ TUNING = {"ACC_CHUNK": 64, "ACC_BLOCK": 128, "ACC_MINB": 1, "FIXUP_SERIAL": 16}
 # warps/SM): 42.3 ms vs 44.0 at 2^22, equal at 2^20 (H200, 2026-11-21); ACC_CHUNK 32 / 128
 # and G2 at (64, 5) were no better.
 TUNING_CURVE = {"G1": {"ACC_MINB": 5}, "G2": {}}
-# log2 of the buckets per integrate thread (runs of 8: 16 serial adds, then warp and block
-# combines; see integrate in msm.cu)
-INTEGRATE_LOG_SEGMENT = 3
+# log2 of the buckets per integrate thread (then warp and block combines; see integrate in
+# msm.cu).  Runs of 16: G1 2^20 11.7 ms vs 12.1 (runs of 8), 14.1 (4), 12.3 (32); G2 2^20
+# 41.2 vs 44.5 ms (H200, 2026-11-21).
+INTEGRATE_LOG_SEGMENT = 4
 BLOCK = 256
 
 _POISON = os.environ.get("GPU_MSM_POISON", "") not in ("", "0")
@@ -159,10 +160,20 @@ def release_bases(key=None) -> None:
 SCALAR_BITS = 254
 
 
+# Measured best window per log2(n) (bench/gpu_msm.py --windows sweep, H200, 2026-11-21;
+# the same for G1 and G2 within noise): larger windows cost more in integrate than they
+# save in accumulate past c = 16-17.
+WINDOW_TABLE = {16: 13, 17: 13, 18: 13, 19: 15, 20: 16, 21: 16, 22: 16, 23: 17, 24: 17}
+
+
 def window_bits(n: int) -> int:
-    """Window c minimising windows x (n mixed adds + 2 * 2^(c-1) bucket adds at ~2x cost)."""
-    best, best_cost = 1, None
-    for c in range(2, 21):
+    """Window size c for an MSM of n points: the measured table from 2^16 up (17 past
+    2^24), below that c minimising windows × (n mixed adds + ~4 per bucket)."""
+    log_n = max(n, 1).bit_length() - 1
+    if log_n >= 16:
+        return WINDOW_TABLE.get(log_n, 17)
+    best, best_cost = 2, None
+    for c in range(2, 17):
         nwin = -(-(SCALAR_BITS + 1) // c)
         cost = nwin * (n + 4 * (1 << (c - 1)))
         if best_cost is None or cost < best_cost:
