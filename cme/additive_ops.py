@@ -28,17 +28,18 @@ def chunk_bounds(length: int, n_parties: int) -> list[int]:
 
 
 class AdditiveOps(LocalOps):
-    def __init__(self, shares: Shares, transport, n_parties: int, job_id: bytes):
-        super().__init__()
+    def __init__(self, shares: Shares, transport, n_parties: int, job_id: bytes, engine: str | None = None):
+        super().__init__(engine)
         self.i = transport.index
         self.n_parties = n_parties
         self.job_id = job_id
         self.transport = transport
         self._shares = shares
-        self._triples = [shares.triples[t] for t in TRIPLES]
+        self._w = self.from_wire(shares.w)
+        self._triples = [tuple(self.from_wire(a) for a in shares.triples[t]) for t in TRIPLES]
 
     def witness(self):
-        return self._shares.w
+        return self._w
 
     def blinding(self):
         return self._shares.r, self._shares.s, self._shares.rs
@@ -56,7 +57,7 @@ class AdditiveOps(LocalOps):
         for (a, b), (x, y, _) in zip(pairs, self._triples):
             masked += [self.sub_vec(a, x), self.sub_vec(b, y)]
         lengths = [len(v) for v in masked]
-        flat = self.to_wire([e for v in masked for e in v])
+        flat = self.to_wire(self.concat(masked))
         opened_flat, opened_points = self._exchange(flat, [p for _, p in points])
         opened = []
         pos = 0

@@ -31,10 +31,10 @@ class AuditResult:
         return f"AuditResult({self.culprits}, {self.detail!r})"
 
 
-def audit(zkey, materials, job_id: bytes, received: dict, outputs: dict) -> AuditResult:
+def audit(zkey, materials, job_id: bytes, received: dict, outputs: dict, engine: str | None = None) -> AuditResult:
     """``received``: receiver -> [(sender, payload)] as the receivers report them;
     ``outputs``: party -> the raw OUTPUT payload the client got from it."""
-    expected = replay_job(zkey, materials, job_id)  # (sender, receiver) -> [payloads]
+    expected = replay_job(zkey, materials, job_id, engine=engine)  # (sender, receiver) -> [payloads]
     got = defaultdict(list)
     for receiver, msgs in received.items():
         for sender, payload in msgs:

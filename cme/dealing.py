@@ -17,7 +17,8 @@ import numpy as np
 
 from cme.prg import SEED_BYTES, expand, expand_scalar
 from gpu_msm.constants import FR_MODULUS
-from prover.limbs import ints_to_limbs, limbs_to_ints
+from prover.engines import get_engine
+from prover.limbs import below, ints_to_limbs
 
 R = FR_MODULUS
 N8 = 32
@@ -54,59 +55,59 @@ class PartyMaterial:
 
 @dataclass
 class Shares:
-    """One party's expanded shares: vectors as lists of ints mod r."""
-    w: list
+    """One party's expanded shares: canonical (n, 4) arrays and ints."""
+    w: np.ndarray
     triples: dict  # "1"/"2" -> (x, y, z)
     r: int
     s: int
     rs: int
 
 
-def _vec(seed, label, n):
-    return limbs_to_ints(expand(seed, label, n))
-
-
 def _seeded(seed, m, n, with_corrected: bool):
     """Everything party i expands from its seed; ``with_corrected`` for i ≥ 1."""
-    out = {f"{c}{t}": _vec(seed, f"{c}{t}", n) for t in TRIPLES for c in "xy"}
+    out = {f"{c}{t}": expand(seed, f"{c}{t}", n) for t in TRIPLES for c in "xy"}
     if with_corrected:
-        out["w"] = _vec(seed, "w", m)
+        out["w"] = expand(seed, "w", m)
         for t in TRIPLES:
-            out[f"z{t}"] = _vec(seed, f"z{t}", n)
+            out[f"z{t}"] = expand(seed, f"z{t}", n)
         for k in ("r", "s", "rs"):
             out[k] = expand_scalar(seed, k)
     return out
 
 
-def deal(witness: list[int], n_parties: int, domain_size: int,
-         r: int | None = None, s: int | None = None) -> list[PartyMaterial]:
-    """Fresh shares of ``witness`` for ``n_parties``; r and s random unless given (tests)."""
+def deal(witness, n_parties: int, domain_size: int, r: int | None = None, s: int | None = None,
+         engine: str | None = None) -> list[PartyMaterial]:
+    """Fresh shares of ``witness`` (ints or a canonical array) for ``n_parties``; r and s
+    random unless given (tests).  ``engine`` does the vector arithmetic (see prover.engines)."""
     if n_parties < 2:
         raise ValueError(f"additive sharing needs at least 2 parties, got {n_parties}")
-    m, n = len(witness), domain_size
+    eng = get_engine(engine)
+    w_arr = witness if isinstance(witness, np.ndarray) else ints_to_limbs(witness)
+    m, n = len(w_arr), domain_size
     r = secrets.randbelow(R) if r is None else r % R
     s = secrets.randbelow(R) if s is None else s % R
     seeds = [secrets.token_bytes(SEED_BYTES) for _ in range(n_parties)]
     views = [_seeded(seed, m, n, i > 0) for i, seed in enumerate(seeds)]
 
-    def residual(total, key):
-        acc = list(total)
+    def total(key):
+        acc = eng.vector(views[0][key])
         for v in views[1:]:
-            acc = [(a - b) % R for a, b in zip(acc, v[key])]
+            acc = eng.add_vec(acc, eng.vector(v[key]))
         return acc
 
-    zs = {}
-    for t in TRIPLES:
-        x = [sum(v[f"x{t}"][j] for v in views) % R for j in range(n)]
-        y = [sum(v[f"y{t}"][j] for v in views) % R for j in range(n)]
-        zs[t] = residual([a * b % R for a, b in zip(x, y)], f"z{t}")
+    def residual(value, key):
+        acc = value
+        for v in views[1:]:
+            acc = eng.sub_vec(acc, eng.vector(v[key]))
+        return eng.to_wire(acc)
 
-    def residual_scalar(total, key):
-        return (total - sum(v[key] for v in views[1:])) % R
+    zs = {t: residual(eng.mul_vec(total(f"x{t}"), total(f"y{t}")), f"z{t}") for t in TRIPLES}
+
+    def residual_scalar(value, key):
+        return (value - sum(v[key] for v in views[1:])) % R
 
     corr = Corrections(
-        w=ints_to_limbs(residual(witness, "w")),
-        z1=ints_to_limbs(zs["1"]), z2=ints_to_limbs(zs["2"]),
+        w=residual(eng.vector(w_arr), "w"), z1=zs["1"], z2=zs["2"],
         r=residual_scalar(r, "r"), s=residual_scalar(s, "s"), rs=residual_scalar(r * s % R, "rs"),
     )
     return [
@@ -126,7 +127,7 @@ def expand_material(p: PartyMaterial) -> Shares:
         c = p.corrections
         if c is None:
             raise ValueError("party 0's material lacks its corrections")
-        v["w"], v["z1"], v["z2"] = limbs_to_ints(c.w), limbs_to_ints(c.z1), limbs_to_ints(c.z2)
+        v["w"], v["z1"], v["z2"] = c.w.copy(), c.z1.copy(), c.z2.copy()
         v["r"], v["s"], v["rs"] = c.r, c.s, c.rs
     return Shares(
         w=v["w"],
@@ -186,7 +187,7 @@ def material_from_bytes(raw: bytes, *, index: int, n_parties: int, n_vars: int, 
             off += N8 * n
         r, s, rs = (int.from_bytes(raw[off + N8 * i:off + N8 * (i + 1)], "little") for i in range(3))
         for name, arr in zip(("w", "z1", "z2"), arrays):
-            if any(v >= R for v in limbs_to_ints(arr)):
+            if not below(arr, R).all():
                 raise ValueError(f"share material: a value of {name} is not below r")
         if max(r, s, rs) >= R:
             raise ValueError("share material: a blinding share is not below r")

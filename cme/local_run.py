@@ -42,16 +42,16 @@ class JobReport:
     seconds: float = 0.0
 
 
-def run_party(zkey, material, transport, job_id: bytes) -> AdditiveOps:
-    ops = AdditiveOps(expand_material(material), transport, material.n_parties, job_id)
+def run_party(zkey, material, transport, job_id: bytes, engine: str | None = None) -> AdditiveOps:
+    ops = AdditiveOps(expand_material(material), transport, material.n_parties, job_id, engine)
     groth16_prove(zkey, ops)
     return ops
 
 
-def _run_party_timed(zkey, material, transport, job_id):
+def _run_party_timed(zkey, material, transport, job_id, engine):
     # thread CPU time: in one process the parties' wall clocks include waits for the GIL
     t0 = time.thread_time()
-    ops = run_party(zkey, material, transport, job_id)
+    ops = run_party(zkey, material, transport, job_id, engine)
     return ops, time.thread_time() - t0
 
 
@@ -98,7 +98,7 @@ class _Capture:
         return self._inner.stats()
 
 
-def replay_job(zkey, materials, job_id: bytes, timeout: float = 600.0) -> dict:
+def replay_job(zkey, materials, job_id: bytes, timeout: float = 600.0, engine: str | None = None) -> dict:
     """Run the parties on exactly this material and job id: ``(sender, receiver) ->
     [payloads]``, what an honest run sends (the client's audit compares against it)."""
     n = len(materials)
@@ -108,7 +108,7 @@ def replay_job(zkey, materials, job_id: bytes, timeout: float = 600.0) -> dict:
 
     def party(i):
         try:
-            run_party(zkey, materials[i], _Capture(hub.endpoint(i), sent), job_id)
+            run_party(zkey, materials[i], _Capture(hub.endpoint(i), sent), job_id, engine)
         except BaseException as e:  # an honest replay cannot fail; report if it does
             errors.append(e)
             hub.abort(str(e))
@@ -123,15 +123,15 @@ def replay_job(zkey, materials, job_id: bytes, timeout: float = 600.0) -> dict:
     return sent
 
 
-def run_job(zkey, w: list[int], n_parties: int, r: int | None = None, s: int | None = None,
-            wrap=None, timeout: float = 120.0):
+def run_job(zkey, w, n_parties: int, r: int | None = None, s: int | None = None,
+            wrap=None, timeout: float = 120.0, engine: str | None = None):
     """Deal, run the parties, gather their outputs: ``(outputs, JobReport)``, unchecked.
 
     ``wrap(index, transport)`` may replace a party's or the client's (index −1)
     transport, which is how tests record views and tamper with messages.
     """
     t0 = time.perf_counter()
-    materials = deal(w, n_parties, zkey.domain_size, r, s)
+    materials = deal(w, n_parties, zkey.domain_size, r, s, engine)
     report = JobReport(n_parties, upload_bytes(materials))
     job_id = secrets.token_bytes(M.JOB_ID_BYTES)
     report.job_id, report.materials = job_id, materials
@@ -145,7 +145,7 @@ def run_job(zkey, w: list[int], n_parties: int, r: int | None = None, s: int | N
 
     def party(i, material):
         try:
-            ops_by_party[i], report.party_cpu[i] = _run_party_timed(zkey, material, endpoints[i], job_id)
+            ops_by_party[i], report.party_cpu[i] = _run_party_timed(zkey, material, endpoints[i], job_id, engine)
         except BaseException as e:  # reported to the client, which fails the job
             failures.append((time.perf_counter(), i, e))
             hub.abort(f"party {i} failed: {e}")
@@ -183,21 +183,20 @@ def _audit(*args):
 
 
 def prove_local(zkey, wtns, n_parties: int, r: int | None = None, s: int | None = None,
-                wrap=None, timeout: float = 120.0):
+                wrap=None, timeout: float = 120.0, engine: str | None = None):
     """Collaborative proof with ``n_parties`` threads: ``(Proof, public, JobReport)``.
 
     The proof is checked before it is returned; a failed job raises ``JobFailed``.
     """
     t0 = time.perf_counter()
-    w = witness_ints(zkey, wtns)
-    public = public_signals(zkey, w)
-    outputs, report = run_job(zkey, w, n_parties, r, s, wrap, timeout)
+    public = public_signals(zkey, witness_ints(zkey, wtns))
+    outputs, report = run_job(zkey, wtns.values, n_parties, r, s, wrap, timeout, engine)
     try:
         proof = assemble(vkey_object_from_zkey(zkey), public, outputs)
     except JobFailed as e:
         if e.party is not None:
             raise
-        found = _audit(zkey, report.materials, report.job_id, report.received, report.raw_outputs)
+        found = _audit(zkey, report.materials, report.job_id, report.received, report.raw_outputs, engine)
         raise JobFailed(f"{e}; audit: {found.detail}", found.culprits[0] if found.culprits else None) from None
     finally:
         report.forget_secrets()

@@ -21,7 +21,7 @@ import numpy as np
 
 from gpu_msm.constants import FQ_MODULUS, FR_MODULUS
 from prover.bn254 import G1, G2, g1_from_array, g1_to_array, g2_from_array, g2_to_array
-from prover.limbs import limbs_to_ints
+from prover.limbs import below, limbs_to_ints
 
 MAGIC = b"CME1"
 CLIENT_INDEX = -1  # the client's index as a sender or receiver
@@ -118,7 +118,7 @@ def decode(raw: bytes, *, peer, job_id: bytes, kind: int, chunk: int | None = No
             raise MessageError(peer, f"{KIND_NAMES[kind]} body is {len(body)} bytes, expected {want}")
         vals = np.frombuffer(body[_CHUNK.size:_CHUNK.size + n * FR_BYTES], dtype="<u8")
         msg.values = vals.astype(np.uint64).reshape(n, 4)
-        if any(v >= FR_MODULUS for v in limbs_to_ints(msg.values)):
+        if not below(msg.values, FR_MODULUS).all():
             raise MessageError(peer, "a field element is not below r")
         if kind == ROUND1_SHARES:
             off = _CHUNK.size + n * FR_BYTES

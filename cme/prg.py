@@ -15,19 +15,10 @@ import numpy as np
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 
 from gpu_msm.constants import FR_MODULUS
+from prover.limbs import below
 
 SEED_BYTES = 32
-_R_LIMBS = [(FR_MODULUS >> (64 * i)) & (2**64 - 1) for i in range(4)]
 _TOP_MASK = np.uint64((1 << 62) - 1)  # limb 3 holds bits 192..255; keep 192..253
-
-
-def _below_r(c: np.ndarray) -> np.ndarray:
-    lt = np.zeros(len(c), dtype=bool)
-    eq = np.ones(len(c), dtype=bool)
-    for i in (3, 2, 1, 0):
-        lt |= eq & (c[:, i] < np.uint64(_R_LIMBS[i]))
-        eq &= c[:, i] == np.uint64(_R_LIMBS[i])
-    return lt
 
 
 def expand(seed: bytes, label: str, n: int) -> np.ndarray:
@@ -44,7 +35,7 @@ def expand(seed: bytes, label: str, n: int) -> np.ndarray:
         batch = want + want // 3 + 8
         cand = np.frombuffer(stream.update(b"\0" * (32 * batch)), dtype="<u8").reshape(batch, 4).copy()
         cand[:, 3] &= _TOP_MASK
-        good = cand[_below_r(cand)][:want]
+        good = cand[below(cand, FR_MODULUS)][:want]
         out[filled:filled + len(good)] = good
         filled += len(good)
     return out

@@ -52,7 +52,7 @@ def _replace_atomically(pairs):
                 os.unlink(tmp)
 
 
-def _prove_single(zkey_path, wtns_path, proof_path, public_path, check: bool, out=sys.stderr):
+def _prove_single(zkey_path, wtns_path, proof_path, public_path, check: bool, out=sys.stderr, engine=None):
     from prover.plain import prove_single
     from prover.snarkjs_json import vkey_object_from_zkey, write_proof, write_public
     from prover.verify import verify
@@ -63,7 +63,7 @@ def _prove_single(zkey_path, wtns_path, proof_path, public_path, check: bool, ou
     zkey = read_zkey(zkey_path)
     wtns = read_wtns(wtns_path)
     t_read = time.perf_counter() - t0
-    proof, public = prove_single(zkey, wtns)
+    proof, public = prove_single(zkey, wtns, engine=engine)
     t_prove = time.perf_counter() - t0 - t_read
     t_check = 0.0
     if check:
@@ -91,7 +91,7 @@ def _prove_single(zkey_path, wtns_path, proof_path, public_path, check: bool, ou
     return EXIT_OK
 
 
-def _prove_local(zkey_path, wtns_path, proof_path, public_path, n_parties: int, out=sys.stderr):
+def _prove_local(zkey_path, wtns_path, proof_path, public_path, n_parties: int, out=sys.stderr, engine=None):
     from cme.assembly import JobFailed
     from cme.local_run import prove_local
     from prover.snarkjs_json import write_proof, write_public
@@ -102,7 +102,7 @@ def _prove_local(zkey_path, wtns_path, proof_path, public_path, n_parties: int, 
         raise BadInput(f"--local {n_parties}: additive sharing needs at least 2 parties")
     zkey, wtns = read_zkey(zkey_path), read_wtns(wtns_path)
     try:
-        proof, public, report = prove_local(zkey, wtns, n_parties)
+        proof, public, report = prove_local(zkey, wtns, n_parties, engine=engine)
     except JobFailed as e:
         print(f"coprove: the collaborative job failed: {e}; nothing written", file=out)
         return EXIT_INVALID
@@ -154,13 +154,14 @@ def cmd_prove(args):
     if args.committee is not None:
         return _prove_committee(args)
     if args.local is not None:
-        return _prove_local(args.zkey, args.witness, args.proof, args.public, args.local)
+        return _prove_local(args.zkey, args.witness, args.proof, args.public, args.local, engine=args.engine)
     if not args.single:
         raise BadInput(
             "choose how to prove: --committee FILE (the network), --local N (N parties in "
             "this process) or --single (one process, sees the witness)"
         )
-    return _prove_single(args.zkey, args.witness, args.proof, args.public, check=not args.no_check)
+    return _prove_single(args.zkey, args.witness, args.proof, args.public, check=not args.no_check,
+                         engine=args.engine)
 
 
 def cmd_verify(args):
@@ -268,6 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="N parties holding additive shares, run as threads in this process")
     mode.add_argument("--committee", metavar="FILE", help="prove on the nodes of this committee file (TOML)")
     pr.add_argument("--deadline", type=float, default=600.0, help="seconds the nodes get for the job")
+    pr.add_argument("--engine", choices=["reference", "cpu", "cuda"],
+                    help="for --single and --local: where the work runs (default: cuda if a GPU is "
+                         "visible, else cpu; reference is the slow pure-Python twin)")
     pr.add_argument("--no-check", action="store_true", help="skip verifying the proof before writing it")
     pr.set_defaults(fn=cmd_prove)
 

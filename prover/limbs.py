@@ -39,3 +39,14 @@ def mul_mod_array(arr: np.ndarray, factor: int, modulus: int) -> np.ndarray:
         v = int.from_bytes(raw[i:i + N8], "little") * factor % modulus
         out[i:i + N8] = v.to_bytes(N8, "little")
     return np.frombuffer(bytes(out), dtype="<u8").astype(np.uint64).reshape(shape)
+
+
+def below(arr: np.ndarray, modulus: int) -> np.ndarray:
+    """Row-wise ``value < modulus`` for ``(k, 4)`` limbs, vectorised (most significant limb first)."""
+    m = [np.uint64((modulus >> (64 * i)) & (2**64 - 1)) for i in range(LIMBS)]
+    lt = np.zeros(len(arr), dtype=bool)
+    eq = np.ones(len(arr), dtype=bool)
+    for i in (3, 2, 1, 0):
+        lt |= eq & (arr[:, i] < m[i])
+        eq &= arr[:, i] == m[i]
+    return lt

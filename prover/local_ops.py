@@ -1,10 +1,10 @@
-"""The local half of the share operations, on the pure-Python reference engine.
+"""The local half of the share operations, on an engine (``prover.engines``).
 
 Every method here is linear in the party's values (or acts on public data), so the
 same code serves one party holding everything (``PlainOps``) and each of N parties
-holding an additive summand (``cme``).  Vectors are lists of ints mod r, points
-are reference affine tuples (``prover.bn254``).  The wire form of a vector is the
-canonical ``(n, 4)`` uint64 array, as everywhere between packages.
+holding an additive summand (``cme``).  Vectors are whatever the engine holds (lists of
+ints for the reference, canonical arrays for a backend); points are reference affine
+tuples (``prover.bn254``); the wire form of a vector is the canonical ``(n, 4)`` array.
 """
 
 from __future__ import annotations
@@ -13,12 +13,9 @@ import time
 
 import numpy as np
 
-from prover import ntt
-from prover.bn254 import FR_MODULUS, G1, G2, g1_from_array, g2_from_array
-from prover.limbs import ints_to_limbs, limbs_to_ints
-from prover.msm import msm_pippenger
+from prover.bn254 import G1, G2, g1_from_array, g2_from_array
+from prover.engines import get_engine
 
-R = FR_MODULUS
 CURVES = {"g1": G1, "g2": G2}
 
 
@@ -32,9 +29,9 @@ def public_point(group, p):
 class LocalOps:
     """Local operations; ``timings`` accumulates seconds per stage for the proof log."""
 
-    engine = "reference"
-
-    def __init__(self):
+    def __init__(self, engine: str | None = None):
+        self.eng = get_engine(engine)
+        self.engine = self.eng.name
         self.timings: dict[str, float] = {}
 
     def _timed(self, stage, fn, *args):
@@ -45,45 +42,38 @@ class LocalOps:
 
     # vectors ------------------------------------------------------------------
     def sparse_matvec(self, matrix, coeffs, v, rows):
-        def run():
-            out = [0] * rows
-            sel = coeffs.matrix == matrix
-            values = limbs_to_ints(coeffs.value[sel])
-            for c, sig, val in zip(coeffs.constraint[sel].tolist(), coeffs.signal[sel].tolist(), values):
-                out[c] += val * v[sig]
-            return [x % R for x in out]
-        return self._timed("matvec", run)
+        return self._timed("matvec", self.eng.sparse_matvec, matrix, coeffs, v, rows)
 
     def odd_coset(self, v):
-        return self._timed("ntt", ntt.odd_coset, v)
+        return self._timed("ntt", self.eng.odd_coset, v)
 
     def add_vec(self, a, b):
-        return [(x + y) % R for x, y in zip(a, b, strict=True)]
+        return self.eng.add_vec(a, b)
 
     def sub_vec(self, a, b):
-        return [(x - y) % R for x, y in zip(a, b, strict=True)]
+        return self.eng.sub_vec(a, b)
 
     def mul_vec(self, a, b):
-        return [x * y % R for x, y in zip(a, b, strict=True)]
+        return self.eng.mul_vec(a, b)
 
     def scale_vec(self, a, k: int):
-        return [x * k % R for x in a]
+        return self.eng.scale_vec(a, k)
 
     def tail(self, v, start):
         return v[start:]
 
+    def concat(self, vs):
+        return self.eng.concat(vs)
+
     def to_wire(self, v) -> np.ndarray:
-        return ints_to_limbs(v)
+        return self.eng.to_wire(v)
 
     def from_wire(self, arr: np.ndarray):
-        return limbs_to_ints(arr)
+        return self.eng.vector(arr)
 
     # points -------------------------------------------------------------------
     def msm(self, group, bases, v):
-        def run():
-            points = (g1_from_array if group == "g1" else g2_from_array)(bases)
-            return msm_pippenger(CURVES[group], points, v)
-        return self._timed(f"msm_{group}", run)
+        return self._timed(f"msm_{group}", self.eng.msm, group, bases, v)
 
     def scalar_mul(self, group, k, p):
         return CURVES[group].mul(public_point(group, p), k)

@@ -12,6 +12,8 @@ import secrets
 import time
 from dataclasses import dataclass
 
+import numpy as np
+
 from prover.bn254 import FR_MODULUS
 from prover.groth16 import groth16_prove
 from prover.limbs import limbs_to_ints
@@ -32,9 +34,10 @@ class Proof:
 class PlainOps(LocalOps):
     """One party holding every value in the clear: opening is the identity."""
 
-    def __init__(self, witness: list[int], r: int, s: int):
-        super().__init__()
-        self._w = witness
+    def __init__(self, witness, r: int, s: int, engine: str | None = None):
+        """``witness``: canonical (m, 4) array (or, for the reference engine, ints)."""
+        super().__init__(engine)
+        self._w = self.from_wire(witness) if isinstance(witness, np.ndarray) else witness
         self._r, self._s = r % R, s % R
 
     def witness(self):
@@ -63,14 +66,17 @@ def public_signals(zkey, w: list[int]) -> list[int]:
     return w[1:zkey.n_public + 1]
 
 
-def prove_single(zkey, wtns, r: int | None = None, s: int | None = None):
-    """Single-party Groth16 proof: ``(Proof, public_signals)``; r, s random unless given."""
+def prove_single(zkey, wtns, r: int | None = None, s: int | None = None, engine: str | None = None):
+    """Single-party Groth16 proof: ``(Proof, public_signals)``; r, s random unless given.
+
+    ``engine``: "reference" (pure Python), "cpu", "cuda", or None for the best available.
+    """
     w = witness_ints(zkey, wtns)
     if r is None:
         r = secrets.randbelow(R)
     if s is None:
         s = secrets.randbelow(R)
-    ops = PlainOps(w, r, s)
+    ops = PlainOps(wtns.values, r, s, engine)
     t0 = time.perf_counter()
     proof = groth16_prove(zkey, ops)
     total = time.perf_counter() - t0

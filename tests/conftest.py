@@ -93,3 +93,16 @@ def fresh_circuits(npm_tools, test_seed) -> dict[str, cb.BuiltCircuit]:
         cb.BUILD_LOG.append(("fresh_circuits", "fixture total", time.perf_counter() - t0))
         return built
     pytest.fail(error, pytrace=False)
+
+
+def _cuda_available() -> bool:
+    import gpu_msm
+    return "cuda" in gpu_msm.available_backends()
+
+
+@pytest.fixture(params=["reference", "cpu", pytest.param("cuda", marks=pytest.mark.gpu)])
+def engine(request):
+    """Every engine the prover can run on: the pure-Python twin, the CPU and CUDA backends."""
+    if request.param == "cuda" and not _cuda_available():
+        pytest.skip("no CUDA device visible to CuPy")
+    return request.param

@@ -27,9 +27,9 @@ def _as_tuple(proof):
 
 @pytest.mark.parametrize("fixture", FIXTURES)
 @pytest.mark.parametrize("r, s, expected", FIXED_RS, ids=["rs0", "r12345_s67890"])
-def test_reproduces_snarkjs_proof_exactly(fixture, r, s, expected):
+def test_reproduces_snarkjs_proof_exactly(fixture, r, s, expected, engine):
     d = DATA / fixture
-    proof, public = prove_single(read_zkey(d / "circuit.zkey"), read_wtns(d / "witness.wtns"), r, s)
+    proof, public = prove_single(read_zkey(d / "circuit.zkey"), read_wtns(d / "witness.wtns"), r, s, engine)
     assert _as_tuple(proof) == read_proof(d / expected)
     assert public == read_public(d / "public.json")
 
@@ -96,7 +96,7 @@ def test_tampered_proofs_rejected_by_both(fixture, npm_tools, tmp_path):
 
 
 @pytest.mark.slow
-def test_fresh_circuits_match_snarkjs_with_fixed_rs(fresh_circuits, tmp_path):
+def test_fresh_circuits_match_snarkjs_with_fixed_rs(fresh_circuits, tmp_path, engine):
     assert len(fresh_circuits) >= 3
     seen_public = set()
     for name, c in fresh_circuits.items():
@@ -104,7 +104,7 @@ def test_fresh_circuits_match_snarkjs_with_fixed_rs(fresh_circuits, tmp_path):
         seen_public.add(zkey.n_public)
         r, s = secrets.randbelow(FR_MODULUS), secrets.randbelow(FR_MODULUS)
         ref_proof, ref_public = c.prove_fixed(r, s, tmp_path)
-        proof, public = prove_single(zkey, wtns, r, s)
+        proof, public = prove_single(zkey, wtns, r, s, engine)
         assert _as_tuple(proof) == read_proof(ref_proof), name
         assert public == read_public(ref_public) == c.public_signals(), name
     assert len(seen_public) >= 2, "fresh circuits should differ in their public-input counts"
