@@ -16,7 +16,7 @@ from cme import messages as M
 from cme.additive_ops import AdditiveOps
 from cme.assembly import JobFailed, assemble
 from cme.dealing import deal, expand_material, upload_bytes
-from cme.transport import CLIENT, InMemoryHub, PeerError
+from cme.transport import CLIENT, InMemoryHub, PeerError, Recorder
 from prover.groth16 import groth16_prove
 from prover.plain import public_signals, witness_ints
 from prover.snarkjs_json import vkey_object_from_zkey
@@ -55,49 +55,6 @@ def _run_party_timed(zkey, material, transport, job_id, engine):
     return ops, time.thread_time() - t0
 
 
-class _Receipts:
-    """Transport wrapper keeping every payload a party receives (for the audit)."""
-
-    def __init__(self, inner, log: list):
-        self._inner, self._log = inner, log
-
-    @property
-    def index(self):
-        return self._inner.index
-
-    def send(self, to, payload):
-        self._inner.send(to, payload)
-
-    def recv(self, frm):
-        payload = self._inner.recv(frm)
-        self._log.append((frm, payload))
-        return payload
-
-    def stats(self):
-        return self._inner.stats()
-
-
-class _Capture:
-    """Transport wrapper keeping every payload a party sends."""
-
-    def __init__(self, inner, sent: dict):
-        self._inner, self._sent = inner, sent
-
-    @property
-    def index(self):
-        return self._inner.index
-
-    def send(self, to, payload):
-        self._sent.setdefault((self._inner.index, to), []).append(bytes(payload))
-        self._inner.send(to, payload)
-
-    def recv(self, frm):
-        return self._inner.recv(frm)
-
-    def stats(self):
-        return self._inner.stats()
-
-
 def replay_job(zkey, materials, job_id: bytes, timeout: float = 600.0, engine: str | None = None) -> dict:
     """Run the parties on exactly this material and job id: ``(sender, receiver) ->
     [payloads]``, what an honest run sends (the client's audit compares against it)."""
@@ -108,7 +65,7 @@ def replay_job(zkey, materials, job_id: bytes, timeout: float = 600.0, engine: s
 
     def party(i):
         try:
-            run_party(zkey, materials[i], _Capture(hub.endpoint(i), sent), job_id, engine)
+            run_party(zkey, materials[i], Recorder(hub.endpoint(i), sent=sent), job_id, engine)
         except BaseException as e:  # an honest replay cannot fail; report if it does
             errors.append(e)
             hub.abort(str(e))
@@ -137,7 +94,7 @@ def run_job(zkey, w, n_parties: int, r: int | None = None, s: int | None = None,
     report.job_id, report.materials = job_id, materials
     hub = InMemoryHub(n_parties, timeout)
     wrap = wrap or (lambda i, t: t)
-    endpoints = {i: _Receipts(wrap(i, hub.endpoint(i)), report.received.setdefault(i, []))
+    endpoints = {i: Recorder(wrap(i, hub.endpoint(i)), received=report.received.setdefault(i, []))
                  for i in range(n_parties)}
     client = wrap(CLIENT, hub.endpoint(CLIENT))
     failures: list[tuple[float, int, BaseException]] = []

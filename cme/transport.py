@@ -88,3 +88,30 @@ class InMemoryTransport:
 
     def stats(self) -> dict:
         return dict(self._stats)
+
+
+class Recorder:
+    """Wraps a transport and keeps what passes: ``received`` gets (sender, payload) per
+    message received, ``sent`` maps (self, receiver) to the payloads sent.  The client's
+    audit replays jobs through it; tests record views with it."""
+
+    def __init__(self, inner, received: list | None = None, sent: dict | None = None):
+        self._inner, self._received, self._sent = inner, received, sent
+
+    @property
+    def index(self) -> int:
+        return self._inner.index
+
+    def send(self, to: int, payload: bytes) -> None:
+        if self._sent is not None:
+            self._sent.setdefault((self._inner.index, to), []).append(bytes(payload))
+        self._inner.send(to, payload)
+
+    def recv(self, frm: int) -> bytes:
+        payload = self._inner.recv(frm)
+        if self._received is not None:
+            self._received.append((frm, payload))
+        return payload
+
+    def stats(self) -> dict:
+        return self._inner.stats()

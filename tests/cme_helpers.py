@@ -5,29 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from cme import messages as M
+from cme.transport import Recorder
 from prover.bn254 import G1, G2
 
 
-class Recording:
-    """Wraps a transport; keeps every payload received, in order, with its sender."""
-
-    def __init__(self, inner, log: list):
-        self._inner, self._log = inner, log
-
-    @property
-    def index(self):
-        return self._inner.index
-
-    def send(self, to, payload):
-        self._inner.send(to, payload)
-
-    def recv(self, frm):
-        payload = self._inner.recv(frm)
-        self._log.append((frm, payload))
-        return payload
-
-    def stats(self):
-        return self._inner.stats()
+def Recording(inner, log: list):
+    """Keeps every payload received, in order, with its sender."""
+    return Recorder(inner, received=log)
 
 
 def peek(payload: bytes) -> M.Message:
