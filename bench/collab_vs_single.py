@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 import circuit_builder as cb  # noqa: E402
+from plotting import line_chart  # noqa: E402
 
 from cme.local_run import prove_local  # noqa: E402
 from prover.plain import prove_single  # noqa: E402
@@ -89,24 +90,11 @@ def main(argv=None):
 
 
 def _plot(rows, path):
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib not installed (pip install '.[bench]'): no plot", file=sys.stderr)
-        return
     ks = [r["log2_domain"] for r in rows]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(ks, [r["single_s"] for r in rows], "o-", label="single party")
-    ax.plot(ks, [r["collab_s"] for r in rows], "s-", label=f"{rows[0]['parties']} parties, one process")
-    ax.plot(ks, [r["max_party_compute_s"] for r in rows], "^--", label="slowest party's CPU time")
-    ax.set_yscale("log")
-    ax.set_xlabel("log2(domain size)")
-    ax.set_ylabel("seconds")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    line_chart(path, ks, [("single party", [r["single_s"] for r in rows], "o-"),
+                          (f"{rows[0]['parties']} parties, one process", [r["collab_s"] for r in rows], "s-"),
+                          ("slowest party's CPU time", [r["max_party_compute_s"] for r in rows], "^--")],
+               "log2(domain size)", "seconds")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 import circuit_builder as cb  # noqa: E402
+from plotting import line_chart  # noqa: E402
 
 from prover.plain import PlainOps, witness_ints  # noqa: E402
 from prover.groth16 import groth16_prove  # noqa: E402
@@ -118,24 +119,10 @@ def _cpus():
 
 
 def _plot(rows, path):
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib not installed (pip install '.[bench]'): no plot", file=sys.stderr)
-        return
     ks = [r["log2_domain"] for r in rows]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(ks, [r["snarkjs_s"] for r in rows], "o-", label="snarkjs groth16 prove")
-    ax.plot(ks, [r["coprove_single_s"] for r in rows], "s-", label="coprove prove --single")
-    ax.set_yscale("log")
-    ax.set_xlabel("log2(domain size)")
-    ax.set_ylabel("wall time (s)")
-    ax.set_title("Single-party Groth16 on this machine")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    line_chart(path, ks, [("snarkjs groth16 prove", [r["snarkjs_s"] for r in rows], "o-"),
+                          ("coprove prove --single", [r["coprove_single_s"] for r in rows], "s-")],
+               "log2(domain size)", "wall time (s)", "Single-party Groth16 on this machine")
 
 
 if __name__ == "__main__":
