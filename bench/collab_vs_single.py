@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+# bench/ holds gpu_msm.py (the engine bench): the repository root must come first
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import circuit_builder as cb  # noqa: E402
 from plotting import line_chart  # noqa: E402
