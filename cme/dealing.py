@@ -76,17 +76,23 @@ def _seeded(seed, m, n, with_corrected: bool):
 
 
 def deal(witness, n_parties: int, domain_size: int, r: int | None = None, s: int | None = None,
-         engine: str | None = None) -> list[PartyMaterial]:
+         engine: str | None = None, rng=None) -> list[PartyMaterial]:
     """Fresh shares of ``witness`` (ints or a canonical array) for ``n_parties``; r and s
-    random unless given (tests).  ``engine`` does the vector arithmetic (see prover.engines)."""
+    random unless given (tests).  ``engine`` does the vector arithmetic (see prover.engines).
+
+    ``rng``: where seeds and r, s come from — None is ``secrets`` (what every real job
+    uses); tests may pass a seeded ``random.Random`` to repeat a dealing exactly.
+    """
     if n_parties < 2:
         raise ValueError(f"additive sharing needs at least 2 parties, got {n_parties}")
     eng = get_engine(engine)
     w_arr = witness if isinstance(witness, np.ndarray) else ints_to_limbs(witness)
     m, n = len(w_arr), domain_size
-    r = secrets.randbelow(R) if r is None else r % R
-    s = secrets.randbelow(R) if s is None else s % R
-    seeds = [secrets.token_bytes(SEED_BYTES) for _ in range(n_parties)]
+    token = secrets.token_bytes if rng is None else rng.randbytes
+    randbelow = secrets.randbelow if rng is None else rng.randrange
+    r = randbelow(R) if r is None else r % R
+    s = randbelow(R) if s is None else s % R
+    seeds = [token(SEED_BYTES) for _ in range(n_parties)]
     views = [_seeded(seed, m, n, i > 0) for i, seed in enumerate(seeds)]
 
     def total(key):

@@ -178,3 +178,16 @@ def test_cli_local_needs_two_parties(tmp_path):
     d = DATA / "three_public"
     res = run_cli("prove", d / "circuit.zkey", d / "witness.wtns", tmp_path / "p", tmp_path / "q", "--local", "1")
     assert res.returncode == 2 and "at least 2" in res.stderr
+
+
+def test_dealing_is_fresh_unless_an_rng_is_given():
+    import random
+
+    from cme.dealing import deal, material_to_bytes
+    zkey, wtns = _load("three_public")
+    a = [material_to_bytes(p) for p in deal(wtns.values, 3, zkey.domain_size)]
+    b = [material_to_bytes(p) for p in deal(wtns.values, 3, zkey.domain_size)]
+    assert all(x != y for x, y in zip(a, b))
+    c = [material_to_bytes(p) for p in deal(wtns.values, 3, zkey.domain_size, rng=random.Random(7))]
+    d = [material_to_bytes(p) for p in deal(wtns.values, 3, zkey.domain_size, rng=random.Random(7))]
+    assert c == d

@@ -269,3 +269,12 @@ def test_sigterm_stops_a_node_cleanly():
         p = net.procs["node1"]
         net.kill("node1", sig=15)
         assert p.wait(20) == 0
+
+
+def test_health_service_reports_serving(net):
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    ch, _ = _stub(net, "node1")
+    for service in ("", "coprove.v1.Node"):
+        reply = health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(service=service), timeout=10)
+        assert reply.status == health_pb2.HealthCheckResponse.SERVING
+    ch.close()
