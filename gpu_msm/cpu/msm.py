@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, parallel_chunksize
+from numba import parallel_chunksize
 
 from gpu_msm.cpu.convert import check_below, fq_rows_from_mont, fq_rows_to_mont
-from gpu_msm.cpu.curve import xyzz_to_affine
-from gpu_msm.cpu.layout import store_affine
 from gpu_msm.cpu.pippenger import breakdown, collect, window_count, window_sums
 from gpu_msm.cpu.serial import serialized
 
@@ -24,13 +22,6 @@ def window_bits(n: int) -> int:
     def cost(c):
         return window_count(c) * (ACCUMULATE_COST * n + INTEGRATE_COST * (1 << (c - 1)))
     return min(range(2, MAX_WINDOW + 1), key=cost)
-
-
-@njit(cache=True, nogil=True)
-def _finish(sums, c, out_shape_like):
-    out = np.empty((1, 2) + out_shape_like.shape[2:], np.uint64)
-    store_affine(out, 0, xyzz_to_affine(collect(sums, c)))
-    return out
 
 
 def _msm(bases: np.ndarray, scalars: np.ndarray, point_shape: tuple, c: int | None):
@@ -56,7 +47,7 @@ def _msm(bases: np.ndarray, scalars: np.ndarray, point_shape: tuple, c: int | No
     # that the OS parks should not hold up a fixed half of the work.
     with parallel_chunksize(1):
         sums = window_sums(mont_bases, digits, c)
-    affine = _finish(sums, c, mont_bases)
+    affine = collect(sums, c)
     return fq_rows_from_mont(affine.reshape(-1, 4)).reshape(point_shape)
 
 

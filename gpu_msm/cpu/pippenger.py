@@ -22,7 +22,8 @@ import numpy as np
 from numba import njit, prange
 
 from gpu_msm.cpu.curve import (affine_add_finish, affine_add_parts, affine_neg,
-                               xyzz_add, xyzz_add_affine, xyzz_double, xyzz_inf)
+                               xyzz_add, xyzz_add_affine, xyzz_double, xyzz_inf,
+                               xyzz_to_affine)
 from gpu_msm.cpu.fields import f_inv, f_mul, f_one
 from gpu_msm.cpu.layout import load, load_affine, load_xyzz, store, store_affine, store_xyzz
 
@@ -142,43 +143,43 @@ def accumulate_window(points, start, count):
 
 
 @njit(cache=True)
-def integrate_window(points, start, count, like):
-    """Σ_b b·bucket[b] for one window: running sums from the top bucket down."""
+def integrate_window(points, start, count, out, w):
+    """out[w] = Σ_b b·bucket[b] for one window: running sums from the top bucket down."""
     half = start.shape[0] - 1
+    like = load(out, w, 0)  # only its type matters: which field the sums live in
     running = xyzz_inf(like)
     total = xyzz_inf(like)
     for b in range(half, 0, -1):
         if count[b]:
             running = xyzz_add_affine(running, load_affine(points, start[b]))
         total = xyzz_add(total, running)
-    return total
+    store_xyzz(out, w, total)
 
 
-@njit(cache=True)
-def window_sum(bases, digits, half, out, w):
-    points, start, count = sort_window(bases, digits, half)
-    accumulate_window(points, start, count)
-    store_xyzz(out, w, integrate_window(points, start, count, load(bases, 0, 0)))
-
-
+# The window loop calls the stages directly: every level of njit calls recompiles
+# everything below it, and a wrapper per window here cost ~3 s of cold JIT.
 @njit(parallel=True, cache=True, nogil=True)
 def window_sums(bases, digits, c):
     """XYZZ sum of every window, (n_windows, 4) + element shape."""
     n_windows = digits.shape[0]
+    half = 1 << (c - 1)
     out = np.empty((n_windows, 4) + bases.shape[2:], np.uint64)
-    # the body is a call: parfors cannot pass Fq2 tuples between its pieces
     for w in prange(n_windows):
-        window_sum(bases, digits[w], 1 << (c - 1), out, w)
+        points, start, count = sort_window(bases, digits[w], half)
+        accumulate_window(points, start, count)
+        integrate_window(points, start, count, out, w)
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def collect(sums, c):
-    """Σ_w 2^(c·w)·sums[w] in XYZZ."""
+    """Σ_w 2^(c·w)·sums[w] as a (1, 2) + element shape affine array (Montgomery form)."""
     n_windows = sums.shape[0]
     acc = load_xyzz(sums, n_windows - 1)
     for w in range(n_windows - 2, -1, -1):
         for _ in range(c):
             acc = xyzz_double(acc)
         acc = xyzz_add(acc, load_xyzz(sums, w))
-    return acc
+    out = np.empty((1, 2) + sums.shape[2:], np.uint64)
+    store_affine(out, 0, xyzz_to_affine(acc))
+    return out
