@@ -32,6 +32,29 @@ from prover.bn254 import (FQ_MODULUS, FR_MODULUS, G1, G2, MONT, g1_from_array, g
                           g2_to_array)
 from prover.limbs import N8, mul_mod_array
 
+# The engine's vectorised conversion when it is importable (numba), else the reference;
+# tests compare the two on the fixtures.
+try:
+    from gpu_msm.cpu.convert import fq_rows_from_mont, fr_rows_from_mont
+except ImportError:  # pragma: no cover - numba is a dependency; kept for a bare numpy install
+    fq_rows_from_mont = fr_rows_from_mont = None
+
+
+def from_montgomery_q(raw: np.ndarray) -> np.ndarray:
+    """Fq coordinates x·R -> x, any shape with a trailing limb axis of 4."""
+    if fq_rows_from_mont is None:
+        return mul_mod_array(raw, _RINV_Q, FQ_MODULUS)
+    rows = np.ascontiguousarray(raw, dtype=np.uint64).reshape(-1, 4)
+    return fq_rows_from_mont(rows).reshape(raw.shape)
+
+
+def from_montgomery2_r(raw: np.ndarray) -> np.ndarray:
+    """Section-4 coefficients c·R² mod r -> c (two Montgomery reductions)."""
+    if fr_rows_from_mont is None:
+        return mul_mod_array(raw, _R2INV_R, FR_MODULUS)
+    rows = np.ascontiguousarray(raw, dtype=np.uint64).reshape(-1, 4)
+    return fr_rows_from_mont(fr_rows_from_mont(rows)).reshape(raw.shape)
+
 PROTOCOLS = {1: "groth16", 2: "plonk", 10: "fflonk"}
 SECTION_NAMES = {
     1: "protocol", 2: "Groth16 header", 3: "IC points", 4: "coefficients",
@@ -168,7 +191,7 @@ class ZKey:
         per, shape, what = (4, (2, 2), "G2 points") if g2 else (2, (2,), "G1 points")
         raw = self._bf.limbs(sid, count, per, shape, what)
         check_below(self._bf, sid, raw, FQ_MODULUS, "coordinate of point")
-        return mul_mod_array(raw, _RINV_Q, FQ_MODULUS)
+        return from_montgomery_q(raw)
 
     @cached_property
     def coeffs(self) -> Coefficients:
@@ -191,7 +214,7 @@ class ZKey:
         return Coefficients(
             matrix=matrix.astype(np.uint32), constraint=row.astype(np.uint32),
             signal=sig.astype(np.uint32),
-            value=mul_mod_array(values, _R2INV_R, FR_MODULUS),
+            value=from_montgomery2_r(values),
         )
 
     @cached_property

@@ -448,3 +448,19 @@ def test_errors_are_value_errors():
     e = FormatError("/x/circuit.zkey", "section 9 (H points)", "expected 1 points")
     assert str(e) == "circuit.zkey: section 9 (H points): expected 1 points"
     assert e.path == "/x/circuit.zkey"
+
+
+def test_engine_montgomery_conversion_matches_reference():
+    """The zkey loader's vectorised conversion equals the pure-Python twin on fresh values."""
+    import secrets
+
+    from prover import zkey as zk
+    from prover.bn254 import FQ_MODULUS, FR_MODULUS, MONT
+    from prover.limbs import ints_to_limbs, limbs_to_ints, mul_mod_array
+    q_vals = [secrets.randbelow(FQ_MODULUS) for _ in range(257)] + [0, FQ_MODULUS - 1]
+    r_vals = [secrets.randbelow(FR_MODULUS) for _ in range(257)] + [0, FR_MODULUS - 1]
+    q_arr, r_arr = ints_to_limbs(q_vals), ints_to_limbs(r_vals)
+    assert (zk.from_montgomery_q(q_arr) == mul_mod_array(q_arr, pow(MONT, -1, FQ_MODULUS), FQ_MODULUS)).all()
+    assert (zk.from_montgomery2_r(r_arr) == mul_mod_array(r_arr, pow(MONT, -2, FR_MODULUS), FR_MODULUS)).all()
+    mont = ints_to_limbs([v * MONT % FQ_MODULUS for v in q_vals[:258]]).reshape(-1, 2, 4)
+    assert limbs_to_ints(zk.from_montgomery_q(mont)) == q_vals[:258]
