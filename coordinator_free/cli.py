@@ -223,6 +223,7 @@ def _demo_network(zkey, wtns, proof, public):
     from prover.zkey import read_zkey
 
     t0 = time.perf_counter()
+    _warm_cpu_engine()
     print("demo: starting three nodes on loopback (ephemeral keys, mutual TLS)", file=sys.stderr)
     with LocalNetwork(3) as net:
         print(f"demo: nodes up in {time.perf_counter() - t0:.1f}s: "
@@ -236,6 +237,24 @@ def _demo_network(zkey, wtns, proof, public):
     verdict = verify(vkey_object_from_zkey(read_zkey(zkey)), read_public(public), read_proof(proof))
     print(f"demo: coprove verify: {'OK' if verdict else 'INVALID ' + verdict.reason}", file=sys.stderr)
     return EXIT_OK if verdict else EXIT_INVALID
+
+
+def _warm_cpu_engine():
+    """Compile the CPU engine once here, so the three nodes load it from numba's cache
+    instead of each compiling it at the same time on their first proof."""
+    import gpu_msm
+    if "cuda" in gpu_msm.available_backends():
+        return
+    t0 = time.perf_counter()
+    print("demo: preparing the CPU engine (a first run compiles it, about a minute; later runs "
+          "load it from the cache)", file=sys.stderr, flush=True)
+    import numpy as np
+    from gpu_msm.cpu.warmup import warm_up
+    from prover.zkey import from_montgomery2_r, from_montgomery_q
+    warm_up()
+    from_montgomery_q(np.zeros((1, 4), dtype=np.uint64))
+    from_montgomery2_r(np.zeros((1, 4), dtype=np.uint64))
+    print(f"demo: CPU engine ready in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
 
 
 def cmd_node(args):
