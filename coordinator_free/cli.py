@@ -72,9 +72,10 @@ def _prove_single(zkey_path, wtns_path, proof_path, public_path, check: bool, ou
         t_check = time.perf_counter() - t1
         if not verdict:
             print(
-                f"coprove: the proof does not verify ({verdict.reason}); {os.path.basename(wtns_path)} "
-                f"does not satisfy the circuit of {os.path.basename(zkey_path)} "
-                "(check it with `snarkjs wtns check`); nothing written",
+                f"coprove: the proof does not verify ({verdict.reason}): either "
+                f"{os.path.basename(wtns_path)} does not satisfy the circuit (check it with "
+                f"`snarkjs wtns check`) or {os.path.basename(zkey_path)} is damaged (check it with "
+                "`snarkjs zkey verify`); nothing written",
                 file=out,
             )
             return EXIT_INVALID

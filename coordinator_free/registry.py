@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 from prover.errors import FormatError
@@ -34,11 +35,14 @@ def file_sha256(path) -> str:
 
 
 class CircuitRegistry:
-    def __init__(self, data_dir: Path, max_bytes: int):
+    def __init__(self, data_dir: Path, max_bytes: int, max_loaded: int = 8):
         self.dir = Path(data_dir) / "circuits"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.max_bytes = max_bytes
-        self._loaded: dict = {}
+        # circuits kept loaded (converted sections, device-resident bases): the rest are
+        # re-read from disk when a job needs them, so memory does not grow with uploads
+        self.max_loaded = max_loaded
+        self._loaded: OrderedDict = OrderedDict()  # least recently used first
         self._lock = threading.Lock()
         self._upload_locks: dict[str, threading.Lock] = {}
 
@@ -99,11 +103,17 @@ class CircuitRegistry:
         log.info("circuit %s stored (%d bytes)", sha[:12], total)
 
     def get(self, sha: str):
-        """The loaded zkey, every section converted once and kept (bases stay resident)."""
+        """The loaded zkey, every section converted once and kept (bases stay resident)
+        while it is among the ``max_loaded`` most recently used."""
         with self._lock:
             z = self._loaded.get(sha)
             if z is None:
                 z = read_zkey(self.path(sha))
                 _ = (z.coeffs, z.a, z.b1, z.b2, z.c, z.h)
                 self._loaded[sha] = z
+                while len(self._loaded) > self.max_loaded:
+                    old, _ = self._loaded.popitem(last=False)
+                    log.info("circuit %s unloaded (least recently used)", old[:12])
+            else:
+                self._loaded.move_to_end(sha)
             return z

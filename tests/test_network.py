@@ -278,3 +278,22 @@ def test_health_service_reports_serving(net):
         reply = health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(service=service), timeout=10)
         assert reply.status == health_pb2.HealthCheckResponse.SERVING
     ch.close()
+
+
+def test_registry_keeps_a_bounded_number_of_circuits_loaded(tmp_path):
+    import shutil
+
+    from coordinator_free.registry import CircuitRegistry, file_sha256
+    reg = CircuitRegistry(tmp_path, max_bytes=1 << 30, max_loaded=2)
+    shas = []
+    for i in range(4):
+        # distinct files, same valid key: readers ignore bytes past the last section
+        data = (THREE / "circuit.zkey").read_bytes() + bytes([i])
+        sha = hashlib.sha256(data).hexdigest()
+        reg.append(sha, len(data), 0, data)
+        reg.finish(sha, len(data))
+        shas.append(sha)
+        assert reg.get(sha).n_public == 3
+    assert list(reg._loaded) == shas[-2:]
+    assert reg.get(shas[0]).n_public == 3  # reloaded from disk on demand
+    assert list(reg._loaded) == [shas[3], shas[0]]
