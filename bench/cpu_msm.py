@@ -14,7 +14,8 @@ must agree.  --sweep also times every window size near the engine's choice (what
 cost model in gpu_msm/cpu/msm.py was fitted to).  Writes JSON and a PNG plot; prints a
 markdown table last.  The load average is recorded before and after, and beside each
 wall time the CPU time of all the process's threads: on a machine that something else
-is using, wall time grows while CPU time stays near the work done.
+is using, wall time grows while CPU time stays near the work done; and the share of the
+machine's CPU that other processes took while the timings ran (from /proc/stat).
 """
 
 from __future__ import annotations
@@ -111,6 +112,25 @@ _PROBE = "import json; from gpu_msm.cpu.warmup import warm_up; print(json.dumps(
 
 # ---------------------------------------------------------------- main
 
+def _cpu_ticks() -> tuple[int, int] | None:
+    """(busy, total) jiffies of the whole machine, from /proc/stat (None elsewhere)."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
+def others_share(before, after, own_cpu_s: float) -> float | None:
+    """Fraction of the machine's CPU that other processes used between two _cpu_ticks."""
+    if before is None or after is None or after[1] == before[1]:
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    busy = (after[0] - before[0]) / tick
+    return max(0.0, busy - own_cpu_s) / ((after[1] - before[1]) / tick)
+
+
 def machine() -> dict:
     model = ""
     try:
@@ -157,6 +177,7 @@ def main(argv=None) -> int:
     print(f"compile (cold) {compile_s}\ncache load {cache_load_s}", flush=True)
 
     rows, sweeps, reference = [], [], {}
+    ticks0, own0 = _cpu_ticks(), time.process_time()
     for name in ("G1", "G2"):
         curve, _, from_array, fn = CURVES[name]
         msm = getattr(cpu, fn)
@@ -198,10 +219,14 @@ def main(argv=None) -> int:
                          "cpu_s": cpu_s})
         print(f"{fn} 2^{args.ntt}: {median * 1e3:.1f} ms", flush=True)
     assert np.array_equal(cpu.intt(cpu.ntt(values)), values)
+    others = others_share(ticks0, _cpu_ticks(), time.process_time() - own0)
+    if others is not None:
+        print(f"other processes used {others:.0%} of the machine's CPU while this ran", flush=True)
 
     result = {"date": stamp, "command": command.strip(), "machine": machine(),
               "threading_layer": numba.threading_layer(),
               "load_average_before": load_before, "load_average_after": os.getloadavg(),
+              "others_cpu_share": others,
               "compile_s": compile_s, "cache_load_s": cache_load_s, "msm": rows,
               "window_sweep": sweeps, "reference": reference, "ntt": ntt_rows}
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -238,6 +263,9 @@ def plot(result: dict, path: Path) -> None:
 
 
 def print_table(result: dict) -> None:
+    if result.get("others_cpu_share") is not None:
+        print(f"\nOther processes used {result['others_cpu_share']:.0%} of the machine's CPU "
+              "during the timings.")
     print("\n| MSM | n | window | median wall (ms) | CPU, all threads (ms) |")
     print("| --- | --- | --- | --- | --- |")
     for r in result["msm"]:
