@@ -426,6 +426,42 @@ def check_ntt(cp, rng, quick: bool):
     log("  done")
 
 
+# ---------------------------------------------------------------- multiply variants
+
+def check_mul_variants(cp, rng):
+    """mul_ptx / mul_wide / sqr (both) on fresh random values against Python ints, then
+    their throughput (G multiplies/s; two dependent chains per thread, a full chip)."""
+    log("Fq multiply variants")
+    k = _build.module("msm_check.cu", {"CURVE_G2": 0})
+    n = 1 << 14
+    edge = [0, 1, Q - 1, Q - 2, MONT % Q]
+    a = edge + [int.from_bytes(rng.bytes(32), "little") % Q for _ in range(n - len(edge))]
+    b = list(reversed(edge)) + [int.from_bytes(rng.bytes(32), "little") % Q for _ in range(n - len(edge))]
+    out = cp.full((5 * n, 8), 0xFFFFFFFF, cp.uint32)
+    k.get_function("test_mul_variants")((n // 128,), (128,), (cp.asarray(ints_to_words(a, Q)),
+                                                              cp.asarray(ints_to_words(b, Q)), out, np.uint32(n)))
+    got = words_to_ints(out.get(), Q)
+    names = ["mul_ptx", "mul_wide", "sqr_ptx", "sqr_wide", "mul_wide#2"]
+    for j, name in enumerate(names):
+        exp = [x * (x if "sqr" in name else y) % Q for x, y in zip(a, b)]
+        bad = sum(g != e for g, e in zip(got[j::5], exp))
+        check(bad == 0, f"{name}: {bad} of {n} wrong")
+    sms = cp.cuda.Device().attributes["MultiProcessorCount"]
+    rates = {}
+    for name in ("mul_ptx", "mul_wide", "sqr_ptx", "sqr_wide"):
+        f = k.get_function("bench_" + name)
+        for blocks_per_sm in (4, 8):
+            threads = sms * blocks_per_sm * 256
+            x = cp.asarray(ints_to_words([int.from_bytes(rng.bytes(32), "little") % Q for _ in range(64)], Q))
+            x = cp.tile(x, (threads * 4 // 64, 1))
+            iters = 200
+            ms = time_ms(cp, lambda: f((sms * blocks_per_sm,), (256,), (x, np.int32(iters))), reps=5, warm=1)
+            rates[(name, blocks_per_sm)] = threads * iters * 4 / (ms * 1e-3) / 1e9
+    log("  G Fq ops/s (2 chains/thread; 4 or 8 blocks of 256 per SM): " +
+        ", ".join(f"{nm}@{b} {r:.1f}" for (nm, b), r in rates.items()))
+    return rates
+
+
 # ---------------------------------------------------------------- timing
 
 def time_ms(cp, fn, reps: int = 10, warm: int = 2) -> float:
@@ -476,6 +512,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--large", default="16,18,20", help="log2 sizes for the known-log MSM checks")
     ap.add_argument("--time", default="16,18,20", help="log2 sizes for the timing table")
+    ap.add_argument("--mulbench", action="store_true", help="only the multiply variants (checks + rates)")
     args = ap.parse_args()
     if args.prebuild:
         prebuild(args.nvrtc, args.arch, args.jobs, args.variants)
@@ -498,8 +535,12 @@ def main() -> int:
         log(f"  module {name} {d}: {time.time() - t:.1f} s")
         del mod
     log(f"modules ready in {time.time() - t0:.1f} s")
+    if args.mulbench:
+        check_mul_variants(cp, rng)
+        log(f"\n{'ALL CHECKS PASSED' if not FAILURES else f'{len(FAILURES)} FAILURES: ' + '; '.join(FAILURES)}")
+        return 1 if FAILURES else 0
 
-    sections = [lambda: check_fields(cp, rng), lambda: check_curves(cp, rng),
+    sections = [lambda: check_fields(cp, rng), lambda: check_mul_variants(cp, rng), lambda: check_curves(cp, rng),
                 lambda: check_msm_small(cp, rng, args.quick), lambda: check_ntt(cp, rng, args.quick)]
     large = [1 << int(x) for x in args.large.split(",") if x] if not args.quick else [1 << 12]
     sections.append(lambda: check_msm_large(cp, rng, large))

@@ -63,6 +63,7 @@ def main() -> int:
     ap.add_argument("--tune", default="", help="compile-time variants to try, e.g. 'ACC_CHUNK=32;ACC_MINB=5,ACC_BLOCK=64' "
                     "(';' between variants; each must be in the kernel cache or compiles here)")
     ap.add_argument("--segment", type=int, default=None, help="log2 of the buckets per integrate thread")
+    ap.add_argument("--no-e2e", dest="e2e", action="store_false", help="skip the host-to-device e2e timing")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "gpu_msm.json"))
     ap.add_argument("--seed", type=int, default=None)
     args = ap.parse_args()
@@ -85,8 +86,7 @@ def main() -> int:
     base_defs = {"G1": cmsm.defines(cmsm.G1), "G2": cmsm.defines(cmsm.G2)}
     variants = [dict(kv.split("=") for kv in v.split(",")) for v in args.tune.split(";") if v] or [{}]
     rows = []
-    for variant, curve_name in [(v, cn) for v in variants for cn in args.curves.split(",")]:
-        cmsm.TUNING_CURVE[curve_name] = {**base_tuning[curve_name], **{k: int(x) for k, x in variant.items()}}
+    for curve_name in args.curves.split(","):
         c = cmsm.G1 if curve_name == "G1" else cmsm.G2
         curve = bn254.G1 if curve_name == "G1" else bn254.G2
         for logn in [int(x) for x in args.sizes.split(",")]:
@@ -94,35 +94,47 @@ def main() -> int:
             t0 = time.time()
             bases, a, d = gk.gen_bases_device(cp, curve_name, n, rng)
             gen_s = time.time() - t0
-            s_host = gk.rand_scalars(rng, n)
-            s_dev = cp.asarray(s_host)
-            expect = curve.mul(curve.generator, gk.sum_s_log(s_host, a, d, xp=cp))
-            windows = _windows(args.windows, logn) or [cmsm.window_bits(n)]
-            for win in windows:
-                ms = gk.time_ms(cp, lambda: cmsm.msm_ints(c, bases, s_dev, win), reps=args.reps)
-                gpu_ms = gk.time_ms(cp, lambda: cmsm.msm_device(c, bases, s_dev, win), reps=args.reps)
-                got = cmsm.msm_ints(c, bases, s_dev, win)
-                ok = got == expect
-                nwin = -(-255 // win)
-                fl = floor_ms(curve_name, n, win)
-                row = dict(curve=curve_name, log2n=logn, n=n, window=win, windows=nwin, ms=ms, gpu_ms=gpu_ms,
-                           tuning=cmsm.defines(c), segment=1 << cmsm.INTEGRATE_LOG_SEGMENT,
-                           adds_per_s=nwin * n / (ms * 1e-3), floor_ms=fl, ratio=ms / fl, ok=ok,
-                           gen_s=gen_s, device=dev, date=stamp)
-                marks: list = []
-                cmsm.msm_device(c, bases, s_dev, win, marks=marks)
-                row["stages"] = {k: round(v, 3) for k, v in cmsm.stage_times(marks).items()}
-                if win == windows[0]:
-                    e2e = []
-                    for _ in range(3):
-                        t = time.perf_counter()
-                        cmsm.msm(c, bases, s_host, win)
-                        e2e.append((time.perf_counter() - t) * 1e3)
-                    row["e2e_ms"] = sorted(e2e)[1]
-                rows.append(row)
-                print(f"  {curve_name} 2^{logn} c={win} {variant or ''}: {ms:.2f} ms  ok={ok}", flush=True)
-            del bases, s_dev
+            for variant in variants:  # every variant on the same bases, fresh scalars each
+                cmsm.TUNING_CURVE[curve_name] = {**base_tuning[curve_name],
+                                                 **{k: int(x) for k, x in variant.items()}}
+                s_host = gk.rand_scalars(rng, n)
+                s_dev = cp.asarray(s_host)
+                expect = curve.mul(curve.generator, gk.sum_s_log(s_host, a, d, xp=cp))
+                windows = _windows(args.windows, logn) or [cmsm.window_bits(n)]
+                for win in windows:
+                    ms = gk.time_ms(cp, lambda: cmsm.msm_ints(c, bases, s_dev, win), reps=args.reps)
+                    gpu_ms = gk.time_ms(cp, lambda: cmsm.msm_device(c, bases, s_dev, win), reps=args.reps)
+                    got = cmsm.msm_ints(c, bases, s_dev, win)
+                    ok = got == expect
+                    nwin = -(-255 // win)
+                    fl = floor_ms(curve_name, n, win)
+                    row = dict(curve=curve_name, log2n=logn, n=n, window=win, windows=nwin, ms=ms, gpu_ms=gpu_ms,
+                               tuning=cmsm.defines(c), segment=1 << cmsm.INTEGRATE_LOG_SEGMENT,
+                               adds_per_s=nwin * n / (ms * 1e-3), floor_ms=fl, ratio=ms / fl, ok=ok,
+                               gen_s=gen_s, device=dev, date=stamp)
+                    marks: list = []
+                    cmsm.msm_device(c, bases, s_dev, win, marks=marks)
+                    row["stages"] = {k: round(v, 3) for k, v in cmsm.stage_times(marks).items()}
+                    wins = cmsm.msm_device(c, bases, s_dev, win)[0].get()
+                    t = time.perf_counter()
+                    cmsm.finish(c, wins, win)
+                    row["host_ms"] = (time.perf_counter() - t) * 1e3  # the Horner alone
+                    if win == windows[0] and args.e2e:
+                        e2e = []
+                        for _ in range(3):
+                            t = time.perf_counter()
+                            cmsm.msm(c, bases, s_host, win)
+                            e2e.append((time.perf_counter() - t) * 1e3)
+                        row["e2e_ms"] = sorted(e2e)[1]
+                    rows.append(row)
+                    print(f"  {curve_name} 2^{logn} c={win} {variant or ''}: "
+                          f"{ms:.2f} ms  ok={ok}", flush=True)
+                    if not ok:
+                        print(f"    MISMATCH seed {seed}: got {got} want {expect}", flush=True)
+                del s_dev
+            del bases
             cp.get_default_memory_pool().free_all_blocks()
+        cmsm.TUNING_CURVE[curve_name] = base_tuning[curve_name]
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -156,7 +168,9 @@ def main() -> int:
 
     print("\nstages (ms, one run):")
     for r in rows:
-        print(f"  {r['curve']} 2^{r['log2n']} c={r['window']} {_diff(r['tuning'], base_defs[r['curve']])}: " + ", ".join(f"{k} {v}" for k, v in r["stages"].items()))
+        print(f"  {r['curve']} 2^{r['log2n']} c={r['window']} "
+              f"{_diff(r['tuning'], base_defs[r['curve']])}: " + ", ".join(f"{k} {v}" for k, v in r["stages"].items())
+              + f", host {r['host_ms']:.2f}")
     print(f"\n{'curve':<6}{'n':>6}{'c':>4}{'ms':>10}{'gpu ms':>9}{'e2e ms':>9}{'Gadd/s':>8}{'floor':>8}{'x floor':>8}  ok  variant"
           f"   ({dev}, {stamp})")
     for r in rows:

@@ -51,6 +51,50 @@ def test_sources_expand(name):
     assert src.count("__constant__ unsigned int FQ_MOD[8]") == 1
 
 
+def test_fq2_lazy_multiply_on_host(tmp_path):
+    """kernels/fq2_lazy.cuh is plain C on u32/u64: compile it for the host and compare the
+    lazily reduced Fq2 product with Python ints (edge limbs and random values); no GPU."""
+    import shutil
+    import subprocess
+    cxx = shutil.which("c++") or shutil.which("g++") or shutil.which("clang++")
+    if cxx is None:
+        pytest.skip("no C++ compiler")
+    consts = (_build.KERNEL_DIR / "bn254_constants.cuh").read_text()
+    mod = re.search(r"FQ_MOD\[8\]\s*=\s*\{([^}]*)\}", consts).group(1)
+    inv = re.search(r"#define FQ_INV32 (0x[0-9a-f]+u)", consts).group(1)
+    src = tmp_path / "fq2.cpp"
+    src.write_text(f"""#include <cstdio>
+#include <cstdint>
+typedef uint32_t u32; typedef uint64_t u64;
+static const u32 FQ_MOD[8] = {{{mod}}};
+#define FQ_INV32 {inv}
+#define FQ2L_FN static inline
+#include "{_build.KERNEL_DIR / 'fq2_lazy.cuh'}"
+int main() {{ u32 v[4][8], r0[8], r1[8];
+  for (;;) {{ for (int k = 0; k < 4; k++) for (int j = 0; j < 8; j++) if (scanf("%x", &v[k][j]) != 1) return 0;
+    fq2l_mul(v[0], v[1], v[2], v[3], r0, r1);
+    for (int j = 0; j < 8; j++) printf("%x ", r0[j]);
+    for (int j = 0; j < 8; j++) printf("%x ", r1[j]);
+    printf("\\n"); }} }}
+""")
+    exe = tmp_path / "fq2"
+    subprocess.run([cxx, "-O1", "-o", str(exe), str(src)], check=True, capture_output=True)
+    rng = np.random.default_rng(17)
+    mont = 1 << 256
+    edge = [0, 1, Q - 1, Q - 2, mont % Q]
+    cases = [(a, b, c, d) for a in edge for b in edge for c in edge for d in edge]
+    cases += [tuple(int.from_bytes(rng.bytes(32), "little") % Q for _ in range(4)) for _ in range(3000)]
+    words = lambda x: " ".join("%x" % ((x >> (32 * i)) & 0xFFFFFFFF) for i in range(8))  # noqa: E731
+    out = subprocess.run([str(exe)], input="\n".join(" ".join(words(x) for x in c) for c in cases) + "\n",
+                         capture_output=True, text=True, check=True).stdout.split("\n")
+    rinv = pow(mont, -1, Q)
+    for (a0, a1, b0, b1), line in zip(cases, out):
+        v = [int(x, 16) for x in line.split()]
+        r0 = sum(x << (32 * i) for i, x in enumerate(v[:8]))
+        r1 = sum(x << (32 * i) for i, x in enumerate(v[8:]))
+        assert (r0, r1) == ((a0 * b0 - a1 * b1) * rinv % Q, (a0 * b1 + a1 * b0) * rinv % Q)
+
+
 # ---------------------------------------------------------------- inputs
 
 def _progression(curve, rng, n):
@@ -171,6 +215,29 @@ def test_resident_bases(test_seed):
         gc.release_bases(key)
     with pytest.raises(KeyError):
         gc.resident_bases(key)
+
+
+@pytest.mark.gpu
+@needs_cuda
+def test_multiply_variants(test_seed):
+    """mul_ptx / mul_wide / sqr_wide (FIELD_MUL chooses among them) against Python ints."""
+    import cupy as cp
+    rng = np.random.default_rng([test_seed, 6])
+    mont = 1 << 256
+    n = 1024
+    edge = [0, 1, Q - 1, Q - 2, mont % Q]
+    a = edge + [int.from_bytes(rng.bytes(32), "little") % Q for _ in range(n - len(edge))]
+    b = edge[::-1] + [int.from_bytes(rng.bytes(32), "little") % Q for _ in range(n - len(edge))]
+    to_words = lambda vals: cp.asarray(np.frombuffer(b"".join((v * mont % Q).to_bytes(32, "little") for v in vals),  # noqa: E731
+                                                     dtype="<u4").astype(np.uint32).reshape(-1, 8))
+    out = cp.full((5 * n, 8), 0xFFFFFFFF, cp.uint32)
+    mod = _build.module("msm_check.cu", {"CURVE_G2": 0})
+    mod.get_function("test_mul_variants")((n // 128,), (128,), (to_words(a), to_words(b), out, np.uint32(n)))
+    raw = out.get().astype("<u4").tobytes()
+    got = [int.from_bytes(raw[i:i + 32], "little") for i in range(0, len(raw), 32)]
+    for i, (x, y) in enumerate(zip(a, b)):  # Montgomery words, fully reduced
+        xy, xx = x * y % Q * mont % Q, x * x % Q * mont % Q
+        assert got[5 * i:5 * i + 5] == [xy, xy, xx, xx, xy]
 
 
 @pytest.mark.gpu

@@ -18,12 +18,34 @@ from gpu_msm.cuda import _build
 Q = FQ_MODULUS
 
 # #defines for msm.cu.  ACC_CHUNK: sorted points per accumulate thread; ACC_BLOCK: its
-# block size.  First values, to be replaced by measured ones (bench/gpu_msm.py).
-TUNING = {"ACC_CHUNK": 64, "ACC_BLOCK": 128, "ACC_MINB": 1, "FIXUP_SERIAL": 16}
+# block size; ACC_MINB / INT_MINB: min blocks per SM in accumulate's / integrate's launch
+# bounds (register caps); INT_OOL: integrate's running sums through the out-of-line add.
+# FIELD_MUL (field.cuh): 1 = multiply and square with 64-bit partial products
+# (IMAD.WIDE): Fq multiplies 38.4 -> 40.4 G/s, squarings 38.5 -> 47.9 G/s (sqr_wide); the
+# MSM: G1 2^20 11.13 -> 10.41 ms, 2^24 108.4 -> 101.9, G2 2^20 41.1 -> 38.4 (H100,
+# 2026-11-21 06:35; FIELD_MUL=2, the PTX multiply with the wide squaring: 10.80 / 105.8 / 41.1).
+# INT_MINB=2 (128 registers): 11.20 vs 11.13 ms at G1 2^20, not kept.
+TUNING = {"ACC_CHUNK": 64, "ACC_BLOCK": 128, "ACC_MINB": 1, "FIXUP_SERIAL": 16, "FIELD_MUL": 1,
+          "INT_MINB": 1, "INT_OOL": 0}
 # per-curve overrides.  G1: __launch_bounds__(128, 5) caps accumulate at 96 registers (20
 # warps/SM): 42.3 ms vs 44.0 at 2^22, equal at 2^20 (H200, 2026-11-21); ACC_CHUNK 32 / 128
-# and G2 at (64, 5) were no better.
-TUNING_CURVE = {"G1": {"ACC_MINB": 5}, "G2": {}}
+# and G2 at (64, 5) were no better; ACC_MINB 4 / 6 with FIELD_MUL=1: 105.6 / 104.2 ms vs
+# 102.5 at 2^24 (H100, 2026-11-21 06:44).  G2: INT_OOL=1: integrate 6.79 -> 5.99 ms at 2^20
+# (its inline version spilled 3 KB a thread; H100, 06:35, with FIELD_MUL=2); FQ2_LAZY=1 (two
+# Montgomery reductions per Fq2 multiply, kernels/fq2_lazy.cuh): 37.20 -> 35.30 ms at 2^20;
+# ACC_MINB=3 (168 registers, 12 warps/SM): 48.98 ms (H100, 06:44).
+TUNING_CURVE = {"G1": {"ACC_MINB": 5}, "G2": {"INT_OOL": 1, "FQ2_LAZY": 1}}
+
+
+def _env_tuning(spec: str) -> None:
+    """Overrides from $GPU_MSM_TUNE, e.g. "G2:FQ2_LAZY=0,INT_OOL=0;G1:ACC_MINB=4" (checks of a
+    non-default build; each such module is compiled on first use like any other)."""
+    for part in (p for p in spec.split(";") if p.strip()):
+        curve, _, kvs = part.partition(":")
+        TUNING_CURVE[curve.strip()].update({k.strip(): int(v) for k, v in (kv.split("=") for kv in kvs.split(","))})
+
+
+_env_tuning(os.environ.get("GPU_MSM_TUNE", ""))
 # log2 of the buckets per integrate thread (then warp and block combines; see integrate in
 # msm.cu).  Runs of 16: G1 2^20 11.7 ms vs 12.1 (runs of 8), 14.1 (4), 12.3 (32); G2 2^20
 # 41.2 vs 44.5 ms (H200, 2026-11-21).
@@ -231,13 +253,15 @@ def msm_device(curve: _Curve, bases: ResidentBases, scalars, window: int | None 
     nchunks = -(-max_entries // chunk)
 
     counts = cp.zeros(nb, cp.uint32)
-    k.get_function("msm_breakdown")(_grid(n), (BLOCK,), (s, _u32(n), _u32(c), _u32(nwin), counts))
+    keys = cp.empty(max_entries, cp.uint32)
+    k.get_function("msm_breakdown")(_grid(n), (BLOCK,), (s, _u32(n), _u32(c), _u32(nwin), counts, keys))
     mark("breakdown")
     ends = cp.cumsum(counts, dtype=cp.uint32)
     total = ends[-1:].copy()
     mark("scan")
     entries = cp.empty(max_entries, cp.uint32)
-    k.get_function("msm_sort_scatter")(_grid(n), (BLOCK,), (s, _u32(n), _u32(c), _u32(nwin), ends, entries))
+    k.get_function("msm_sort_scatter")((_grid(n)[0], nwin), (BLOCK,), (keys, _u32(n), ends, entries))
+    del keys
     starts = ends
     mark("sort")
 
@@ -316,11 +340,11 @@ def xyzz_to_affine_ints(curve: _Curve, words: np.ndarray):
     v = _words_to_ints(words)
     if curve.g2:
         X, Y, ZZ, ZZZ = (v[0], v[1]), (v[2], v[3]), (v[4], v[5]), (v[6], v[7])
-        if ZZ == (0, 0):
+        if ZZ[0] % Q == 0 and ZZ[1] % Q == 0:
             return None
         return _f2_mul(X, _f2_inv(ZZ)), _f2_mul(Y, _f2_inv(ZZZ))
     X, Y, ZZ, ZZZ = v
-    if ZZ == 0:
+    if ZZ % Q == 0:
         return None
     return X * pow(ZZ, -1, Q) % Q, Y * pow(ZZZ, -1, Q) % Q
 
@@ -427,28 +451,95 @@ def _jadd_affine(F, P, a):
 
 
 def _jdouble_g1(P):
-    """_jdouble on Fq with the arithmetic written out (twice as fast in CPython)."""
+    """_jdouble on Fq with the arithmetic written out (twice as fast in CPython); C = B^2
+    stays unreduced (it is only subtracted and scaled before the next reduction)."""
     X, Y, Z = P
     if Z == 0:
         return P
-    A, B = X * X % Q, Y * Y % Q
-    C = B * B % Q
-    D = 2 * ((X + B) * (X + B) - A - C) % Q
-    E = 3 * A % Q
+    A = X * X % Q
+    B = Y * Y % Q
+    C = B * B
+    XB = X + B
+    D = 2 * (XB * XB - A - C) % Q
+    E = 3 * A
     X3 = (E * E - 2 * D) % Q
     return X3, (E * (D - X3) - 8 * C) % Q, 2 * Y * Z % Q
+
+
+def _jdouble_g2(P):
+    """_jdouble on Fq2 (u^2 = -1) written out: squarings as (a+b)(a-b), 2ab."""
+    (x0, x1), (y0, y1), (z0, z1) = P
+    if z0 == 0 and z1 == 0:
+        return P
+    a0, a1 = (x0 + x1) * (x0 - x1) % Q, 2 * x0 * x1 % Q  # A = X^2
+    b0, b1 = (y0 + y1) * (y0 - y1) % Q, 2 * y0 * y1 % Q  # B = Y^2
+    c0, c1 = (b0 + b1) * (b0 - b1) % Q, 2 * b0 * b1 % Q  # C = B^2
+    s0, s1 = x0 + b0, x1 + b1
+    d0 = 2 * ((s0 + s1) * (s0 - s1) - a0 - c0) % Q       # D = 2((X + B)^2 - A - C)
+    d1 = 2 * (2 * s0 * s1 - a1 - c1) % Q
+    e0, e1 = 3 * a0, 3 * a1                              # E = 3A
+    X0 = ((e0 + e1) * (e0 - e1) - 2 * d0) % Q            # X3 = E^2 - 2D
+    X1 = (2 * e0 * e1 - 2 * d1) % Q
+    u0, u1 = d0 - X0, d1 - X1                            # Y3 = E(D - X3) - 8C
+    Y0 = (e0 * u0 - e1 * u1 - 8 * c0) % Q
+    Y1 = (e0 * u1 + e1 * u0 - 8 * c1) % Q
+    return (X0, X1), (Y0, Y1), (2 * (y0 * z0 - y1 * z1) % Q, 2 * (y0 * z1 + y1 * z0) % Q)
+
+
+def _batch_inverse(F, values, inv):
+    """Montgomery's trick: the inverses of nonzero values with one field inversion."""
+    prefix, acc = [], F.one
+    for v in values:
+        prefix.append(acc)
+        acc = F.mul(acc, v)
+    acc = inv(acc)
+    out = [None] * len(values)
+    for i in range(len(values) - 1, -1, -1):
+        out[i] = F.mul(acc, prefix[i])
+        acc = F.mul(acc, values[i])
+    return out
+
+
+def windows_affine(curve: _Curve, wins: np.ndarray) -> list:
+    """XYZZ window sums (Montgomery words) -> affine ints, None = infinity, with one
+    inversion for all of them (two per window cost 0.4 ms of CPython per G1 MSM)."""
+    F = _Fq2Ops if curve.g2 else _FqOps
+    v = _words_to_ints(wins)
+    k = 8 if curve.g2 else 4
+    pts, dens = [], []
+    for w in range(len(v) // k):
+        r = v[w * k:(w + 1) * k]
+        if curve.g2:
+            X, Y, ZZ, ZZZ = (r[0], r[1]), (r[2], r[3]), (r[4] % Q, r[5] % Q), (r[6], r[7])
+        else:
+            X, Y, ZZ, ZZZ = r[0], r[1], r[2] % Q, r[3]
+        if F.is_zero(ZZ):
+            pts.append(None)
+        else:
+            pts.append((X, Y))
+            dens += [ZZ, ZZZ]
+    invs = _batch_inverse(F, dens, _f2_inv if curve.g2 else (lambda a: pow(a, -1, Q)))
+    out, j = [], 0
+    for p in pts:
+        if p is None:
+            out.append(None)
+        else:
+            out.append((F.mul(p[0], invs[j]), F.mul(p[1], invs[j + 1])))
+            j += 2
+    return out
 
 
 def finish(curve: _Curve, wins: np.ndarray, c: int):
     """Σ_w 2^(w·c)·wins[w] (Horner, top window first) -> affine ints, None = infinity."""
     F = _Fq2Ops if curve.g2 else _FqOps
+    dbl = _jdouble_g2 if curve.g2 else _jdouble_g1
     acc = (F.one, F.one, F.zero)
-    for w in range(len(wins) - 1, -1, -1):
+    pts = windows_affine(curve, wins)
+    for w in range(len(pts) - 1, -1, -1):
         for _ in range(c):
-            acc = _jdouble(F, acc) if curve.g2 else _jdouble_g1(acc)
-        p = xyzz_to_affine_ints(curve, wins[w])
-        if p is not None:
-            acc = _jadd_affine(F, acc, p)
+            acc = dbl(acc)
+        if pts[w] is not None:
+            acc = _jadd_affine(F, acc, pts[w])
     X, Y, Z = acc
     if F.is_zero(Z):
         return None

@@ -110,7 +110,7 @@ template <class P> __device__ __forceinline__ Fp<P> sub(const Fp<P>& a, const Fp
 template <class P> __device__ __forceinline__ Fp<P> dbl(const Fp<P>& a) { return add(a, a); }
 template <class P> __device__ __forceinline__ Fp<P> neg(const Fp<P>& a) { return sub(fp_zero<P>(), a); }
 
-template <class P> __device__ __forceinline__ Fp<P> mul(const Fp<P>& a, const Fp<P>& b) {
+template <class P> __device__ __forceinline__ Fp<P> mul_ptx(const Fp<P>& a, const Fp<P>& b) {
     u32 t[9];
 #pragma unroll
     for (int j = 0; j < 9; j++) t[j] = 0;
@@ -142,7 +142,109 @@ template <class P> __device__ __forceinline__ Fp<P> mul(const Fp<P>& a, const Fp
     }
     return reduce_once<P>(t);
 }
-template <class P> __device__ __forceinline__ Fp<P> sqr(const Fp<P>& a) { return mul(a, a); }
+
+// The same product with 64-bit partial products (IMAD.WIDE.U32: lo and hi in one
+// instruction) and the carries as the top halves: no carry flags.  CIOS rows as above.
+template <class P> __device__ __forceinline__ Fp<P> mul_wide(const Fp<P>& a, const Fp<P>& b) {
+    u32 t[10];
+#pragma unroll
+    for (int j = 0; j < 10; j++) t[j] = 0;
+#pragma unroll
+    for (int i = 0; i < 8; i++) {
+        const u32 bi = b.v[i];
+        u32 c = 0;
+#pragma unroll
+        for (int j = 0; j < 8; j++) {  // a_j b_i + t_j + c < 2^64
+            const u64 s = (u64)a.v[j] * bi + t[j] + c;
+            t[j] = (u32)s;
+            c = (u32)(s >> 32);
+        }
+        u64 s = (u64)t[8] + c;
+        t[8] = (u32)s;
+        t[9] = (u32)(s >> 32);
+        const u32 m = t[0] * P::inv32();
+        s = (u64)m * P::mod(0) + t[0];
+        c = (u32)(s >> 32);
+#pragma unroll
+        for (int j = 1; j < 8; j++) {
+            s = (u64)m * P::mod(j) + t[j] + c;
+            t[j - 1] = (u32)s;
+            c = (u32)(s >> 32);
+        }
+        s = (u64)t[8] + c;
+        t[7] = (u32)s;
+        t[8] = t[9] + (u32)(s >> 32);
+    }
+    return reduce_once<P>(t);
+}
+
+// a^2: the 28 products a_i a_j (i < j) once, doubled, plus the 8 squares, then the
+// Montgomery reduction (SOS): 100 partial products instead of 128 for mul(a, a).
+template <class P> __device__ __forceinline__ Fp<P> sqr_wide(const Fp<P>& a) {
+    u32 t[16];
+#pragma unroll
+    for (int j = 0; j < 16; j++) t[j] = 0;
+#pragma unroll
+    for (int i = 0; i < 7; i++) {
+        u32 c = 0;
+#pragma unroll
+        for (int j = i + 1; j < 8; j++) {
+            const u64 s = (u64)a.v[i] * a.v[j] + t[i + j] + c;
+            t[i + j] = (u32)s;
+            c = (u32)(s >> 32);
+        }
+        t[i + 8] = c;
+    }
+    t[15] = t[14] >> 31;  // the off-diagonal sum is < a^2 / 2 < 2^511
+#pragma unroll
+    for (int j = 14; j > 0; j--) t[j] = (t[j] << 1) | (t[j - 1] >> 31);
+    t[0] <<= 1;
+    u32 c = 0;
+#pragma unroll
+    for (int i = 0; i < 8; i++) {
+        u64 s = (u64)a.v[i] * a.v[i] + t[2 * i] + c;
+        t[2 * i] = (u32)s;
+        s = (s >> 32) + t[2 * i + 1];
+        t[2 * i + 1] = (u32)s;
+        c = (u32)(s >> 32);
+    }
+    u32 c2 = 0;  // carry into t[i + 8] from the previous row
+#pragma unroll
+    for (int i = 0; i < 8; i++) {
+        const u32 m = t[i] * P::inv32();
+        u32 cc = 0;
+#pragma unroll
+        for (int j = 0; j < 8; j++) {
+            const u64 s = (u64)m * P::mod(j) + t[i + j] + cc;
+            t[i + j] = (u32)s;
+            cc = (u32)(s >> 32);
+        }
+        const u64 s = (u64)t[i + 8] + cc + c2;
+        t[i + 8] = (u32)s;
+        c2 = (u32)(s >> 32);
+    }
+    return reduce_once<P>(t + 8);
+}
+
+#ifndef FIELD_MUL
+#define FIELD_MUL 0
+#endif
+// FIELD_MUL selects mul/sqr for every field op: 0 = PTX carry chains for both, 1 = 64-bit
+// products for both, 2 = PTX multiply with the 64-bit squaring.
+template <class P> __device__ __forceinline__ Fp<P> mul(const Fp<P>& a, const Fp<P>& b) {
+#if FIELD_MUL == 1
+    return mul_wide(a, b);
+#else
+    return mul_ptx(a, b);
+#endif
+}
+template <class P> __device__ __forceinline__ Fp<P> sqr(const Fp<P>& a) {
+#if FIELD_MUL
+    return sqr_wide(a);
+#else
+    return mul_ptx(a, a);
+#endif
+}
 
 template <class P> __device__ __forceinline__ Fp<P> to_mont(const Fp<P>& a) {
     Fp<P> r2;
@@ -179,7 +281,18 @@ __device__ __forceinline__ Fq2 add(const Fq2& a, const Fq2& b) { return {add(a.c
 __device__ __forceinline__ Fq2 sub(const Fq2& a, const Fq2& b) { return {sub(a.c0, b.c0), sub(a.c1, b.c1)}; }
 __device__ __forceinline__ Fq2 dbl(const Fq2& a) { return {dbl(a.c0), dbl(a.c1)}; }
 __device__ __forceinline__ Fq2 neg(const Fq2& a) { return {neg(a.c0), neg(a.c1)}; }
+#ifndef FQ2_LAZY
+#define FQ2_LAZY 0
+#endif
+#if FQ2_LAZY
+#include "fq2_lazy.cuh"
+#endif
 __device__ __forceinline__ Fq2 mul(const Fq2& a, const Fq2& b) {
+#if FQ2_LAZY
+    Fq2 r;
+    fq2l_mul(a.c0.v, a.c1.v, b.c0.v, b.c1.v, r.c0.v, r.c1.v);
+    return r;
+#endif
     const Fq t0 = mul(a.c0, b.c0);
     const Fq t1 = mul(a.c1, b.c1);
     const Fq t2 = mul(add(a.c0, a.c1), add(b.c0, b.c1));

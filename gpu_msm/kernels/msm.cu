@@ -28,6 +28,12 @@
 #ifndef FIXUP_SERIAL
 #define FIXUP_SERIAL 16  // longest chunk span summed by one fixup thread
 #endif
+#ifndef INT_MINB
+#define INT_MINB 1  // __launch_bounds__ min blocks per SM for integrate / combine
+#endif
+#ifndef INT_OOL
+#define INT_OOL 0  // 1: integrate's running sums call the out-of-line add (fewer registers)
+#endif
 #ifndef WIDE_MAX
 #define WIDE_MAX 1024  // spans past this get a block instead of a warp
 #endif
@@ -126,8 +132,10 @@ __device__ __forceinline__ u32 agg_atomic_take(u32* ends, u32 key) {
     return base + __popc(peers & ((1u << lane) - 1));
 }
 
-// counts[w * 2^(c-1) + |d| - 1] += 1 for every nonzero digit.  Block size: multiple of 32.
-extern "C" __global__ void msm_breakdown(const u32* scalars, u32 n, u32 c, u32 nwin, u32* counts) {
+// counts[w * 2^(c-1) + |d| - 1] += 1 for every nonzero digit, and keys[w * n + i] = that
+// bucket key | sign bit (NO_BUCKET for d = 0), window-major so that the scatter can take
+// one window at a time.  Block size: multiple of 32.
+extern "C" __global__ void msm_breakdown(const u32* scalars, u32 n, u32 c, u32 nwin, u32* counts, u32* keys) {
     const u32 i = blockIdx.x * blockDim.x + threadIdx.x;
     u32 s[8];
     load_scalar(scalars, i, n, s);
@@ -137,25 +145,24 @@ extern "C" __global__ void msm_breakdown(const u32* scalars, u32 n, u32 c, u32 n
         u32 key = next_digit(s, w, c, carry, neg);
         if (i >= n) key = NO_BUCKET;
         agg_atomic_add(counts, key);
+        if (i < n) keys[(u64)w * n + i] = key == NO_BUCKET ? NO_BUCKET : key | (neg ? SIGN_BIT : 0u);
     }
 }
 
-// Counting-sort scatter.  `ends` holds the inclusive prefix sum of counts on entry and the
+// Counting-sort scatter, grid (ceil(n / blockDim), nwin): block row w takes window w, so
+// the rows run (in launch order) one window at a time and the random writes in flight fall
+// in one window's range.  `ends` holds the inclusive prefix sum of counts on entry and the
 // bucket starts on exit.  entries[pos] = point index | sign bit.  (Bucket keys are not
-// stored: accumulate finds them from the starts; a keys array doubled the random writes,
-// which dominate this kernel: 28-33 ms of the 2^24 MSM on an H200.)
-extern "C" __global__ void msm_sort_scatter(const u32* scalars, u32 n, u32 c, u32 nwin, u32* ends, u32* entries) {
+// stored: accumulate finds them from the starts.  A thread per scalar walking all windows
+// - every window's range written at once - took 13.5 ms at G1 2^24 on an H200; this takes
+// 8.2 ms on an H100, breakdown +0.6 ms for writing the keys.  Cutting each window into 2 or
+// 4 slices of buckets, one per row, changed nothing (8.1 / 8.3 ms): not the L2's size.)
+extern "C" __global__ void msm_sort_scatter(const u32* __restrict__ keys, u32 n, u32* ends, u32* entries) {
     const u32 i = blockIdx.x * blockDim.x + threadIdx.x;
-    u32 s[8];
-    load_scalar(scalars, i, n, s);
-    u32 carry = 0;
-    for (u32 w = 0; w < nwin; w++) {
-        bool neg;
-        u32 key = next_digit(s, w, c, carry, neg);
-        if (i >= n) key = NO_BUCKET;
-        const u32 pos = agg_atomic_take(ends, key);
-        if (key != NO_BUCKET) entries[pos] = i | (neg ? SIGN_BIT : 0u);
-    }
+    const u32 k = i < n ? keys[(u64)blockIdx.y * n + i] : NO_BUCKET;
+    const u32 key = k == NO_BUCKET ? NO_BUCKET : k & ~SIGN_BIT;
+    const u32 pos = agg_atomic_take(ends, key);
+    if (key != NO_BUCKET) entries[pos] = i | (k & SIGN_BIT);
 }
 
 // ---------------------------------------------------------------- accumulate
@@ -344,7 +351,7 @@ __device__ __forceinline__ void block_combine(Acc& T, Acc& R, u32 log_m) {
 
 // grid (ceil(S / 256), nwin): thread s of window w runs over buckets s*M .. s*M+M-1 (M =
 // 2^log_M, S = 2^(c-1) / M runs a window); block b writes its (T, R) at [w * K + b].
-extern "C" __global__ void __launch_bounds__(256) msm_integrate(const Acc* __restrict__ buckets, u32 B, u32 log_M,
+extern "C" __global__ void __launch_bounds__(256, INT_MINB) msm_integrate(const Acc* __restrict__ buckets, u32 B, u32 log_M,
                                                                 u32 S, Acc* outT, Acc* outR, u32 K) {
     const u32 w = blockIdx.y, s = blockIdx.x * 256 + threadIdx.x;
     Acc T = xyzz_inf<F>(), R = xyzz_inf<F>();
@@ -352,8 +359,13 @@ extern "C" __global__ void __launch_bounds__(256) msm_integrate(const Acc* __res
         const u32 M = 1u << log_M;
         const Acc* b = buckets + (u64)w * B + (u64)s * M;
         for (int j = (int)M - 1; j >= 0; j--) {
+#if INT_OOL
+            R = xyzz_add_ool(R, b[j]);
+            T = xyzz_add_ool(T, R);
+#else
             R = xyzz_add(R, b[j]);
             T = xyzz_add(T, R);
+#endif
         }
     }
     block_combine(T, R, log_M);
@@ -364,7 +376,7 @@ extern "C" __global__ void __launch_bounds__(256) msm_integrate(const Acc* __res
 }
 
 // grid (ceil(K / 256), nwin): groups of 256 items (span 2^log_m buckets each) -> one item
-extern "C" __global__ void __launch_bounds__(256) msm_combine(const Acc* __restrict__ inT, const Acc* __restrict__ inR,
+extern "C" __global__ void __launch_bounds__(256, INT_MINB) msm_combine(const Acc* __restrict__ inT, const Acc* __restrict__ inR,
                                                               u32 K, u32 log_m, Acc* outT, Acc* outR, u32 K2) {
     const u32 w = blockIdx.y, i = blockIdx.x * 256 + threadIdx.x;
     Acc T = i < K ? inT[(u64)w * K + i] : xyzz_inf<F>();

@@ -58,3 +58,38 @@ extern "C" __global__ void test_curve_ops(const Pt* p, const Pt* q, Pt* out, u32
     out[3 * i + 1] = xyzz_to_affine(s2);
     out[3 * i + 2] = xyzz_to_affine(xyzz_dbl(a));
 }
+
+#if !CURVE_G2
+// ---------------------------------------------------------------- multiply variants
+// out[5 i + k] = variant k on (a[i], b[i]): mul_ptx, mul_wide, sqr via mul_ptx(a, a),
+// sqr_wide, mul_wide without its final subtraction (raw, < 2q).
+extern "C" __global__ void test_mul_variants(const Fq* a, const Fq* b, Fq* out, u32 n) {
+    const u32 i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    out[5 * i + 0] = mul_ptx(a[i], b[i]);
+    out[5 * i + 1] = mul_wide(a[i], b[i]);
+    out[5 * i + 2] = mul_ptx(a[i], a[i]);
+    out[5 * i + 3] = sqr_wide(a[i]);
+    out[5 * i + 4] = mul_wide(a[i], b[i]);  // (kept: a slot for a lazy variant)
+}
+// throughput: two independent dependent chains per thread (the accumulate's madd has a
+// few independent multiplies at a time), `iters` rounds of 4 operations
+#define MULBENCH(NAME, OP_AB, OP_CD)                                                     \
+    extern "C" __global__ void __launch_bounds__(256) NAME(Fq* x, int iters) {           \
+        const u32 i = blockIdx.x * blockDim.x + threadIdx.x;                            \
+        Fq a = x[4 * i], b = x[4 * i + 1], c = x[4 * i + 2], d = x[4 * i + 3];          \
+        for (int k = 0; k < iters; k++) {                                                \
+            a = OP_AB(a, b);                                                             \
+            c = OP_CD(c, d);                                                             \
+            b = OP_AB(b, a);                                                             \
+            d = OP_CD(d, c);                                                             \
+        }                                                                                \
+        x[4 * i] = a; x[4 * i + 1] = b; x[4 * i + 2] = c; x[4 * i + 3] = d;             \
+    }
+#define SQ_PTX(x, y) mul_ptx(x, x)
+#define SQ_WIDE(x, y) sqr_wide(x)
+MULBENCH(bench_mul_ptx, mul_ptx, mul_ptx)
+MULBENCH(bench_mul_wide, mul_wide, mul_wide)
+MULBENCH(bench_sqr_ptx, SQ_PTX, SQ_PTX)
+MULBENCH(bench_sqr_wide, SQ_WIDE, SQ_WIDE)
+#endif
