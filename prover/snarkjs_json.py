@@ -20,6 +20,8 @@ from __future__ import annotations
 import json
 import os
 import re
+
+import numpy as np
 from dataclasses import dataclass
 
 from prover.bn254 import (FQ_MODULUS, FR_MODULUS, G1, G2, g1_from_array, to_py_ecc_g1,
@@ -45,10 +47,30 @@ def _dump(path, obj, trailing_newline: bool) -> None:
         fh.write(text)
 
 
+# snarkjs files nest at most 4 deep (vk_alphabeta_12); anything far deeper is refused
+# before parsing, because the C decoder's recursion on it crashed a whole test process
+# once (SIGSEGV in CI) instead of raising RecursionError.
+MAX_DEPTH = 64
+_OPEN = np.zeros(256, dtype=np.int8)
+_OPEN[[ord("["), ord("{")]] = 1
+_OPEN[[ord("]"), ord("}")]] = -1
+
+
+def _depth(raw: bytes) -> int:
+    """Bracket depth, counting brackets inside strings too (an overestimate, never less)."""
+    if not raw:
+        return 0
+    steps = _OPEN[np.frombuffer(raw, dtype=np.uint8)]
+    return int(np.cumsum(steps, dtype=np.int64).max(initial=0))
+
+
 def _load(path):
     try:
         with open(os.fspath(path), "rb") as fh:
-            return json.loads(fh.read().decode("utf-8"))
+            raw = fh.read()
+        if _depth(raw) > MAX_DEPTH:
+            raise FormatError(path, "JSON", f"nested more than {MAX_DEPTH} deep")
+        return json.loads(raw.decode("utf-8"))
     except OSError as e:
         raise FormatError(path, None, f"cannot open: {e.strerror or e}") from None
     except RecursionError:
