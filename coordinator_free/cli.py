@@ -325,8 +325,8 @@ def build_parser() -> argparse.ArgumentParser:
     no.add_argument("--misbehave", choices=["flip-share", "wrong-opening", "wrong-msm", "replay", "wrong-job-id"],
                     help="TEST HOOK: deviate from the protocol in this way (for testing clients' checks)")
     no.add_argument("--fault", metavar="STEP:ACTION",
-                    help="TEST HOOK: crash or hang this node once at a protocol step (upload, submit, "
-                         "start, exchange, output; crash or hang)")
+                    help="TEST HOOK: crash, hang or stall this node once at a protocol step (upload, submit, "
+                         "start, exchange, output; crash, hang or stall)")
     no.set_defaults(fn=cmd_node)
 
     kg = sub.add_parser("keygen", help="make a key and self-signed certificate; prints the fingerprint")

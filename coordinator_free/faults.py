@@ -4,7 +4,9 @@ stops itself, for real, at one point of the protocol, once.
 Steps: ``upload`` (after the first circuit chunk is stored), ``submit`` (after a job's
 manifest arrives), ``start`` (as local work begins), ``exchange`` (round 1, after the
 first peer got this node's shares), ``output`` (as the round-2 output is ready).
-Actions: ``crash`` (SIGKILL) and ``hang`` (SIGSTOP: the process stays, silent).
+Actions: ``crash`` (SIGKILL), ``hang`` (SIGSTOP: the process stays, silent) and ``stall``
+(the job pauses ``STALL_SECONDS`` and goes on: a slow node, and a window in which a test
+can kill the node or cut its link while the job is surely in progress).
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import time
 
 from cme import messages as M
 from cme.transport import CLIENT
 
 STEPS = ("upload", "submit", "start", "exchange", "output")
-ACTIONS = {"crash": signal.SIGKILL, "hang": signal.SIGSTOP}
+ACTIONS = {"crash": signal.SIGKILL, "hang": signal.SIGSTOP, "stall": None}
+STALL_SECONDS = 5.0
 log = logging.getLogger("coprove.node")
 
 
@@ -37,6 +41,9 @@ class FaultPlan:
             log.warning("fault injection: %s at step %s", self.action, step)
             for h in logging.getLogger().handlers:
                 h.flush()
+            if self.action == "stall":
+                time.sleep(STALL_SECONDS)
+                return
             os.kill(os.getpid(), ACTIONS[self.action])
 
     def wrap(self, transport):

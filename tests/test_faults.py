@@ -32,7 +32,7 @@ def _prove(net, **kw):
 
 
 @pytest.mark.parametrize("step", STEPS)
-@pytest.mark.parametrize("action", ["crash", "hang"])
+@pytest.mark.parametrize("action", ["crash", "hang"])  # stall is the slow node of the tests below
 def test_node_fault_at_each_step(step, action):
     with LocalNetwork(3, n_spares=1, node_args={"node2": ["--fault", f"{step}:{action}"]}) as net:
         t0 = time.monotonic()
@@ -83,12 +83,13 @@ def test_slow_link_still_proves():
 
 def test_cut_link_mid_job_fails_over_and_recovers():
     proxies = {}
-    with LocalNetwork(3, n_spares=1, advertise=_proxied(proxies)) as net:
-        _prove(net)  # circuit uploaded everywhere
+    # node2 stalls once in round 1, so the cut surely falls inside the job
+    with LocalNetwork(3, n_spares=1, advertise=_proxied(proxies),
+                      node_args={"node2": ["--fault", "exchange:stall"]}) as net:
 
         def progress(step, detail):
             if step == "local work" and not proxies["node2"]._cut.is_set():
-                threading.Timer(0.05, proxies["node2"].cut).start()
+                threading.Timer(0.5, proxies["node2"].cut).start()
 
         t0 = time.monotonic()
         proof, public, summary = _prove(net, progress=progress)

@@ -236,9 +236,8 @@ def _kill_when_working(net, name, delay):
 
 
 def test_killing_a_node_mid_job_fails_fast_naming_it():
-    with LocalNetwork(3) as net:
-        with Client(net.committee) as client:
-            client.prove(CHAIN / "circuit.zkey", CHAIN / "witness.wtns")  # warm: circuit everywhere
+    # node2 stalls in round 1 (a slow node): the kill surely lands while the job runs
+    with LocalNetwork(3, node_args={"node2": ["--fault", "exchange:stall"]}) as net:
         t0 = time.monotonic()
         with Client(net.committee, deadline_s=600, progress=_kill_when_working(net, "node2", 0.5)) as client:
             with pytest.raises(NodeFailed) as e:
@@ -248,7 +247,7 @@ def test_killing_a_node_mid_job_fails_fast_naming_it():
 
 
 def test_killed_node_is_replaced_by_a_spare():
-    with LocalNetwork(3, n_spares=1) as net:
+    with LocalNetwork(3, n_spares=1, node_args={"node2": ["--fault", "exchange:stall"]}) as net:
         steps = []
 
         def progress(step, detail):
