@@ -36,6 +36,9 @@ from prover.limbs import N8, mul_mod_array
 # tests compare the two on the fixtures.
 try:
     from gpu_msm.cpu.convert import fq_rows_from_mont, fr_rows_from_mont
+    from gpu_msm.cpu.serial import serialized
+    # the backend's one lock: numba's parallel regions must not run concurrently
+    fq_rows_from_mont, fr_rows_from_mont = serialized(fq_rows_from_mont), serialized(fr_rows_from_mont)
 except ImportError:  # pragma: no cover - numba is a dependency; kept for a bare numpy install
     fq_rows_from_mont = fr_rows_from_mont = None
 
