@@ -38,6 +38,7 @@ SERVICE_NAME = "coprove.v1.Node"
 MAX_MESSAGE_BYTES = 8 << 20  # a circuit chunk or a peer part, with room to spare
 UPLOAD_CHUNK_BYTES = 4 << 20
 JOB_ID_BYTES = 16
+UPLOAD_LOCK_SECONDS = 10.0
 
 
 @dataclass
@@ -109,8 +110,14 @@ class NodeService(rpc.NodeServicer):
                     if self.registry.present(sha):
                         return self._state(sha)  # idempotent: already have it
                     lock = self.registry.upload_lock(sha)
-                    if not lock.acquire(blocking=False):
+                    # another call may be finishing this circuit (or be a cancelled one still
+                    # winding down): wait for it briefly rather than refuse at once
+                    wait = min(UPLOAD_LOCK_SECONDS, context.time_remaining() or UPLOAD_LOCK_SECONDS)
+                    if not lock.acquire(timeout=max(0.0, wait)):
+                        lock = None
                         context.abort(grpc.StatusCode.ABORTED, f"circuit {sha[:12]} is being uploaded by another call")
+                    if self.registry.present(sha):
+                        return self._state(sha)
                 elif chunk.sha256 != sha or chunk.total_size != total:
                     raise UploadError("a chunk names another circuit or size than the first chunk")
                 self.registry.append(sha, total, chunk.offset, chunk.data)
