@@ -45,9 +45,10 @@ class FaultPlan:
                 time.sleep(STALL_SECONDS)
                 return
             os.kill(os.getpid(), ACTIONS[self.action])
-            if self.action == "hang":
+            if self.action == "hang" and step in ("start", "exchange", "output"):
                 # if the stop does not hold (once seen in CI: the job ran on past the
-                # SIGSTOP), this thread still never comes back: the node stays hung
+                # SIGSTOP), the job's thread still never comes back: the job stays hung.
+                # Not for upload/submit: their handler holds locks a resumed node needs.
                 while True:
                     time.sleep(3600)
 
