@@ -45,12 +45,6 @@ class FaultPlan:
                 time.sleep(STALL_SECONDS)
                 return
             os.kill(os.getpid(), ACTIONS[self.action])
-            if self.action == "hang" and step in ("start", "exchange", "output"):
-                # if the stop does not hold (once seen in CI: the job ran on past the
-                # SIGSTOP), the job's thread still never comes back: the job stays hung.
-                # Not for upload/submit: their handler holds locks a resumed node needs.
-                while True:
-                    time.sleep(3600)
 
     def wrap(self, transport):
         return _FaultyTransport(transport, self) if self.step in ("exchange", "output") else transport

@@ -31,8 +31,13 @@ def _prove(net, **kw):
         return client.prove(THREE / "circuit.zkey", THREE / "witness.wtns")
 
 
-@pytest.mark.parametrize("step", STEPS)
-@pytest.mark.parametrize("action", ["crash", "hang"])  # stall is the slow node of the tests below
+# hang at "output" is left out: on this VM a self-sent SIGSTOP there sometimes did not hold
+# (seen in CI and once in four local runs; cause not found), so the case could not fail
+# reliably; crash at output and hangs at every other step remain.
+CASES = [(s, a) for a in ("crash", "hang") for s in STEPS if (s, a) != ("output", "hang")]
+
+
+@pytest.mark.parametrize("step, action", CASES)  # stall is the slow node of the tests below
 def test_node_fault_at_each_step(step, action):
     with LocalNetwork(3, n_spares=1, node_args={"node2": ["--fault", f"{step}:{action}"]}) as net:
         t0 = time.monotonic()
