@@ -1,4 +1,5 @@
-"""Compute engine: MSM for G1/G2, NTT and field kernels, with CUDA and CPU backends.
+"""Compute engine: MSM and fixed-base multiplication for G1/G2, NTT and field kernels,
+with CUDA and CPU backends.
 
 Knows nothing of shares or protocols.  Every function takes and returns canonical
 (non-Montgomery) numpy uint64 arrays, little-endian limbs:
@@ -27,6 +28,16 @@ def msm_g2(bases, scalars, backend=None):
     return get_backend(backend).msm_g2(bases, scalars)
 
 
+def fixed_base_g1(point, scalars, backend=None):
+    """scalars[i]·point in G1: (2, 4) and (n, 4) -> (n, 2, 4); a zero scalar gives (0, 0)."""
+    return get_backend(backend).fixed_base_g1(point, scalars)
+
+
+def fixed_base_g2(point, scalars, backend=None):
+    """scalars[i]·point in G2: (2, 2, 4) and (n, 4) -> (n, 2, 2, 4)."""
+    return get_backend(backend).fixed_base_g2(point, scalars)
+
+
 def ntt(values, backend=None):
     """Evaluations on the size-n domain (ω_n = 5^((r−1)/n)) of the coefficients (n, 4)."""
     return get_backend(backend).ntt(values)
@@ -42,5 +53,5 @@ def odd_coset(values, backend=None):
     return get_backend(backend).odd_coset(values)
 
 
-__all__ = ["msm_g1", "msm_g2", "ntt", "intt", "odd_coset", "available_backends", "get_backend",
-           "select_device"]
+__all__ = ["msm_g1", "msm_g2", "fixed_base_g1", "fixed_base_g2", "ntt", "intt", "odd_coset",
+           "available_backends", "get_backend", "select_device"]
