@@ -69,8 +69,10 @@ class LocalNetwork:
         data.mkdir(parents=True, exist_ok=True)
         cmd = [sys.executable, "-m", "coordinator_free.cli", "node", "--listen", self.addresses[name],
                "--key", str(self.keys / f"{name}.key"), "--cert", str(self.keys / f"{name}.crt"),
-               "--data-dir", str(data), "--committee", str(self.committee_path), "--cpu", *self.extra_args,
+               "--data-dir", str(data), "--committee", str(self.committee_path), *self.extra_args,
                *self.node_args.get(name, [])]
+        if "--gpu" not in cmd:
+            cmd.append("--cpu")
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
         self.procs[name] = proc

@@ -29,6 +29,7 @@ from coordinator_free.jobs import CANCELLED, DONE, FAILED, LATE_GRACE, RUNNING, 
 from coordinator_free.mesh import PART_BYTES, GrpcTransport, PeerChannels
 from coordinator_free.metrics import NodeMetrics
 from coordinator_free.registry import CircuitRegistry, UploadError
+from gpu_msm.backend import bind_thread
 from prover.groth16 import groth16_prove
 from protos import coprove_pb2 as pb
 from protos import coprove_pb2_grpc as rpc
@@ -227,6 +228,7 @@ class NodeService(rpc.NodeServicer):
             if self.cfg.misbehave:
                 from cme.misbehave import Misbehaving
                 transport = Misbehaving(transport, self.cfg.misbehave)
+            bind_thread()
             ops = AdditiveOps(shares, transport, job.n_parties, job.job_id)
             self._log(job, "local work", "starting")
             groth16_prove(zkey, ops)

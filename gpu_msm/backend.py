@@ -49,3 +49,11 @@ def get_backend(name: str | None = None):
 
 def device_index() -> int:
     return _DEVICE["index"]
+
+
+def bind_thread() -> None:
+    """Make the selected CUDA device current in the calling thread (CuPy's current
+    device is per thread: a server's worker threads would otherwise all use device 0)."""
+    if _DEVICE["kind"] == "cuda":
+        import cupy
+        cupy.cuda.Device(_DEVICE["index"]).use()

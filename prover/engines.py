@@ -63,7 +63,12 @@ class ReferenceEngine:
 
 
 class BackendEngine:
-    """A ``gpu_msm`` backend ("cpu" or "cuda"); vectors are canonical arrays."""
+    """A ``gpu_msm`` backend ("cpu" or "cuda"); vectors are canonical arrays.
+
+    On a backend with device residency (cuda: ``to_device``), a job's vectors are CuPy
+    arrays: they cross to the device once (witness share, opened values) and back once
+    (the values a party sends), and every step between runs where they are.
+    """
 
     def __init__(self, backend: str | None):
         import gpu_msm
@@ -72,21 +77,30 @@ class BackendEngine:
         # vector arithmetic and the sparse products run on the CPU backend unless the
         # chosen backend has its own
         self._vec = self._b if hasattr(self._b, "mul_vec") else gpu_msm.get_backend("cpu")
+        self._device = hasattr(self._b, "to_device")
         # per zkey object, kept while it lives: its coefficients split by matrix, and
         # (cuda) the device handles of its point sections
         self._split: dict = {}
         self._resident: dict = {}
 
     def vector(self, arr: np.ndarray):
+        if self._device:
+            return self._b.to_device(arr)
         return np.ascontiguousarray(arr, dtype=np.uint64)
 
     def to_wire(self, v) -> np.ndarray:
+        if self._device:
+            return self._b.to_host(v)
         return np.ascontiguousarray(v, dtype=np.uint64)
 
     def concat(self, vs):
+        if self._device:
+            return self._b.concat(vs)
         return np.concatenate(vs) if vs else np.zeros((0, 4), dtype=np.uint64)
 
     def sparse_matvec(self, matrix, coeffs, v, rows):
+        if self._device:
+            return self._device_matrix(matrix, coeffs, rows).matvec(v)
         per = _cached(self._split, coeffs)
         if per is None:
             per = {}
@@ -97,6 +111,19 @@ class BackendEngine:
             _remember(self._split, coeffs, per)
         constraint, signal, value = per[matrix]
         return self._vec.sparse_matvec(rows, constraint, signal, value, v)
+
+    def _device_matrix(self, matrix, coeffs, rows):
+        """The CSR form of one matrix on the device, kept while the coefficients live."""
+        per = _cached(self._split, coeffs)
+        if per is None:
+            per = {}
+            _remember(self._split, coeffs, per)
+        mat = per.get((matrix, rows))
+        if mat is None:
+            sel = coeffs.matrix == matrix
+            mat = per[(matrix, rows)] = self._b.SparseMatrix(rows, coeffs.constraint[sel], coeffs.signal[sel],
+                                                             coeffs.value[sel])
+        return mat
 
     def odd_coset(self, v):
         return self._b.odd_coset(v)
@@ -114,12 +141,13 @@ class BackendEngine:
         return self._vec.mul_scalar(a, k)
 
     def _bases(self, bases):
-        if not hasattr(self._b, "resident_bases"):
+        if not hasattr(self._b, "upload_bases"):
             return bases
         handle = _cached(self._resident, bases)
         if handle is None:
-            # kept on the device for as long as the zkey holding the array lives
-            handle = self._b.resident_bases(id(bases), bases)
+            # kept on the device for as long as the zkey holding the array lives (not in
+            # the backend's keyed registry: an id is reused once its array is freed)
+            handle = self._b.upload_bases(bases)
             _remember(self._resident, bases, handle)
         return handle
 

@@ -43,7 +43,7 @@ def test_constants_header_matches_python():
         assert inv == (-pow(mod, -1, 1 << 32)) % (1 << 32)
 
 
-@pytest.mark.parametrize("name", ["msm.cu", "msm_check.cu", "ntt.cu"])
+@pytest.mark.parametrize("name", ["msm.cu", "msm_check.cu", "ntt.cu", "vec.cu", "fixed_base.cu"])
 def test_sources_expand(name):
     src = _build.source(name, {"CURVE_G2": 1, "ACC_CHUNK": 64})
     assert "#include" not in src
@@ -261,6 +261,64 @@ def test_ntt_matches_reference(test_seed, n):
     assert _ints(gc.ntt(arr)) == pntt.ntt(vals)
     assert _ints(gc.intt(arr)) == pntt.intt(vals)
     assert _ints(gc.odd_coset(arr)) == pntt.odd_coset(vals)
+
+
+@pytest.mark.gpu
+@needs_cuda
+def test_vectors_stay_on_the_device(test_seed):
+    """CuPy in, CuPy out, same values as the numpy path and the reference: the prover's
+    resident vectors (vector ops, sparse product, odd coset, MSM scalars)."""
+    import cupy as cp
+    import gpu_msm.cuda as gc
+    rng = np.random.default_rng([test_seed, 7])
+    n, m = 1024, 700
+    a = [int.from_bytes(rng.bytes(32), "little") % R for _ in range(n)]
+    b = [int.from_bytes(rng.bytes(32), "little") % R for _ in range(n)]
+    a[0], b[0] = R - 1, R - 1
+    da, db = gc.to_device(_limbs(a)), gc.to_device(_limbs(b))
+    for name, want in (("add_vec", [(x + y) % R for x, y in zip(a, b)]),
+                       ("sub_vec", [(x - y) % R for x, y in zip(a, b)]),
+                       ("mul_vec", [x * y % R for x, y in zip(a, b)])):
+        out = getattr(gc, name)(da, db)
+        assert isinstance(out, cp.ndarray) and _ints(gc.to_host(out)) == want, name
+    k = int.from_bytes(rng.bytes(40), "little")
+    assert _ints(gc.to_host(gc.mul_scalar(da, k))) == [x * k % R for x in a]
+    assert _ints(gc.to_host(gc.neg_vec(da))) == [-x % R for x in a]
+    coset = gc.odd_coset(da)
+    assert isinstance(coset, cp.ndarray) and _ints(gc.to_host(coset)) == pntt.odd_coset(a)
+    # sparse product: rows with no entry, one row with many, repeated (row, column) pairs
+    entries = [(int(rng.integers(0, n - 1)), int(rng.integers(0, m))) for _ in range(3000)]
+    entries += [(5, j) for j in range(200)] + [(7, 3)] * 4
+    vals = [int.from_bytes(rng.bytes(32), "little") % R for _ in entries]
+    w = [int.from_bytes(rng.bytes(32), "little") % R for _ in range(m)]
+    mat = gc.SparseMatrix(n, np.array([e[0] for e in entries], np.uint32),
+                          np.array([e[1] for e in entries], np.uint32), _limbs(vals))
+    want = [0] * n
+    for (row, col), v in zip(entries, vals):
+        want[row] = (want[row] + v * w[col]) % R
+    out = mat.matvec(gc.to_device(_limbs(w)))
+    assert isinstance(out, cp.ndarray) and _ints(gc.to_host(out)) == want
+    assert _ints(mat.matvec(_limbs(w))) == want
+    with pytest.raises(ValueError):
+        mat.matvec(_limbs(w[:10]))
+    pts, scalars = _case(bn254.G1, rng, 300, "random")
+    expect = pmsm.msm_pippenger(bn254.G1, pts, scalars)
+    assert np.array_equal(gc.msm_g1(bn254.g1_to_array(pts), gc.to_device(_limbs(scalars))),
+                          bn254.g1_to_array([expect])[0])
+
+
+@pytest.mark.gpu
+@needs_cuda
+@pytest.mark.parametrize("group", ["g1", "g2"])
+def test_fixed_base_matches_reference(test_seed, group):
+    import gpu_msm.cuda as gc
+    rng = np.random.default_rng([test_seed, 8, group == "g2"])
+    curve = bn254.G1 if group == "g1" else bn254.G2
+    to_array = bn254.g1_to_array if group == "g1" else bn254.g2_to_array
+    point = curve.mul(curve.generator, int.from_bytes(rng.bytes(32), "little") % R)
+    ks = [0, 1, R - 1] + [int.from_bytes(rng.bytes(32), "little") % R for _ in range(297)]
+    got = getattr(gc, f"fixed_base_{group}")(to_array([point])[0], _limbs(ks))
+    assert np.array_equal(got, to_array([curve.mul(point, k) for k in ks]))
 
 
 def test_window_combination_on_host():

@@ -3,6 +3,7 @@
 snarkjs's domain: ω_n = 5^((r−1)/n).  odd_coset: iNTT, coefficient i times g^i with
 g = ω_2n, NTT.  Canonical (n, 4) uint64 in and out; Montgomery form on the device only.
 Twiddle tables and coset powers are built on the device once per (device, n) and kept.
+A CuPy argument gives a CuPy result (the vector stays on the device); numpy gives numpy.
 """
 
 from __future__ import annotations
@@ -69,7 +70,9 @@ def _tables(n: int) -> dict:
 
 
 def _upload(values):
+    """(Montgomery copy on the device, n, came from the host?)"""
     cp = _cp()
+    host = not isinstance(values, cp.ndarray)
     arr = values if isinstance(values, cp.ndarray) else cp.asarray(np.ascontiguousarray(values, dtype=np.uint64))
     arr = cp.ascontiguousarray(arr, dtype=cp.uint64)
     if arr.ndim != 2 or arr.shape[1] != 4:
@@ -78,13 +81,15 @@ def _upload(values):
     root_of_unity(n)  # validates n
     d = arr.copy().view(cp.uint32).reshape(n, 8)
     kernels().get_function("fr_to_mont")(_grid(n), (BLOCK,), (d, np.uint32(n)))
-    return d, n
+    return d, host
 
 
-def _download(d) -> np.ndarray:
+def _download(d, host: bool = True):
+    """Canonical (n, 4) uint64: numpy when the input came from the host, else on the device."""
     n = d.shape[0]
     kernels().get_function("fr_from_mont")(_grid(n), (BLOCK,), (d, np.uint32(n)))
-    return d.get().view(np.uint64).reshape(n, 4)
+    out = d.view(_cp().uint64).reshape(n, 4)
+    return out.get() if host else out
 
 
 def _ntt_mont(d, tw):
@@ -128,17 +133,17 @@ def odd_coset_mont(d):
 
 def ntt(values) -> np.ndarray:
     """Evaluations on the size-n domain of the coefficients (n, 4)."""
-    d, _ = _upload(values)
-    return _download(ntt_mont(d))
+    d, host = _upload(values)
+    return _download(ntt_mont(d), host)
 
 
 def intt(values) -> np.ndarray:
     """Coefficients of the polynomial with the given evaluations on the size-n domain."""
-    d, _ = _upload(values)
-    return _download(intt_mont(d))
+    d, host = _upload(values)
+    return _download(intt_mont(d), host)
 
 
 def odd_coset(values) -> np.ndarray:
     """Domain evaluations (n, 4) -> evaluations on the odd coset g·ω^i, g = ω_2n."""
-    d, _ = _upload(values)
-    return _download(odd_coset_mont(d))
+    d, host = _upload(values)
+    return _download(odd_coset_mont(d), host)
