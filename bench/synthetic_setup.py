@@ -210,7 +210,6 @@ class MulChain:
     @classmethod
     def for_domain(cls, log_n: int) -> "MulChain":
         n = 1 << log_n
-        big = np.uint32
         N = n - 2
         i = np.arange(N, dtype=np.int64)
         # A: −x in row 0, −s_{i−1} (wire 2 + i) in row i
@@ -221,14 +220,14 @@ class MulChain:
         c_wire = np.where(i == N - 1, 1, 3 + i)
         const_rows = i[(i % 2 == 0)]
         const_vals = np.where(const_rows == 0, 1, const_rows)
-        a = Sparse(i.astype(big), a_wire.astype(big), _minus_one(N))
-        b = Sparse(i.astype(big), b_wire.astype(big), _const_limbs(np.ones(N, np.uint64)))
+        a = Sparse(i.astype(np.uint32), a_wire.astype(np.uint32), _minus_one(N))
+        b = Sparse(i.astype(np.uint32), b_wire.astype(np.uint32), _const_limbs(np.ones(N, np.uint64)))
         # circom lists the constant first within a row (wire order)
         c_row = np.concatenate([const_rows, i])
         c_wire_all = np.concatenate([np.zeros(len(const_rows), np.int64), c_wire])
         c_coeff = np.concatenate([_const_limbs(const_vals.astype(np.uint64)), _minus_one(N)])
         order = np.lexsort((c_wire_all, c_row))
-        c = Sparse(c_row[order].astype(big), c_wire_all[order].astype(big), c_coeff[order])
+        c = Sparse(c_row[order].astype(np.uint32), c_wire_all[order].astype(np.uint32), c_coeff[order])
         return cls(N, a, b, c)
 
     def qap_a(self) -> Sparse:
