@@ -23,9 +23,11 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from gpu_msm.cpu.fixed_base import fixed_base_g1, fixed_base_g2  # noqa: E402
 from gpu_msm.cpu.msm import msm_g1, msm_g2  # noqa: E402
+from gpu_msm.cpu.pairing import pairing_check  # noqa: E402
 from gpu_msm.cpu.transform import intt, ntt, odd_coset  # noqa: E402
 from gpu_msm.cpu.vec import (add_vec, mul_scalar, mul_vec, neg_vec, sparse_matvec,  # noqa: E402
                              sub_vec)
 
 __all__ = ["msm_g1", "msm_g2", "ntt", "intt", "odd_coset", "sparse_matvec", "mul_vec", "add_vec",
-           "sub_vec", "neg_vec", "mul_scalar", "fixed_base_g1", "fixed_base_g2"]
+           "sub_vec", "neg_vec", "mul_scalar", "fixed_base_g1", "fixed_base_g2",
+           "pairing_check"]
