@@ -14,6 +14,11 @@ Why batch-affine accumulation: an affine addition with a shared inversion costs 
 6 products against 10 for a mixed addition into XYZZ buckets.  Measured on this
 project's 2-core EPYC, one thread, same digits, best window each: G1 2^16 0.349 s
 against 0.411 s for XYZZ buckets, G2 2^14 0.324 s against 0.444 s.
+
+The XYZZ bucket method stays here as a second strategy (``window_sums_xyzz``: every point
+added straight into its bucket, no sort, then running sums of XYZZ buckets) so that the
+claim above can be re-measured on other machines: ``coprove tune --backend cpu`` times
+both and keeps the faster in its cache (figures in bench/RESULTS.md, "Autotuner").
 """
 
 from __future__ import annotations
@@ -182,4 +187,52 @@ def collect(sums, c):
         acc = xyzz_add(acc, load_xyzz(sums, w))
     out = np.empty((1, 2) + sums.shape[2:], np.uint64)
     store_affine(out, 0, xyzz_to_affine(acc))
+    return out
+
+
+# ---------------------------------------------------------------- XYZZ buckets (strategy "xyzz")
+
+@njit(cache=True)
+def bucket_sums_xyzz(bases, digits, half):
+    """One window's buckets as XYZZ sums, (half + 1, 4) + element shape; bucket 0 unused.
+
+    No sort: each point is a mixed addition into its bucket, in input order.  All-zero
+    limbs are XYZZ infinity (ZZ = 0) in Montgomery form too, so np.zeros starts every
+    bucket empty.
+    """
+    buckets = np.zeros((half + 1, 4) + bases.shape[2:], np.uint64)
+    for i in range(digits.shape[0]):
+        d = digits[i]
+        if d == 0:
+            continue
+        p = load_affine(bases, i)
+        b = abs(d)
+        store_xyzz(buckets, b, xyzz_add_affine(load_xyzz(buckets, b), p if d > 0 else affine_neg(p)))
+    return buckets
+
+
+@njit(cache=True)
+def integrate_buckets_xyzz(buckets, out, w):
+    """integrate_window for XYZZ buckets: the same running sums, full additions throughout."""
+    half = buckets.shape[0] - 1
+    like = load(out, w, 0)
+    running = xyzz_inf(like)
+    total = xyzz_inf(like)
+    for b in range(half, 0, -1):
+        running = xyzz_add(running, load_xyzz(buckets, b))
+        total = xyzz_add(total, running)
+    store_xyzz(out, w, total)
+
+
+# A separate entry point rather than a flag on window_sums: numba would otherwise compile
+# both strategies into the default path's kernel, and every installation pays that JIT.
+@njit(parallel=True, cache=True, nogil=True)
+def window_sums_xyzz(bases, digits, c):
+    """window_sums with XYZZ buckets instead of sorted batch-affine accumulation."""
+    n_windows = digits.shape[0]
+    half = 1 << (c - 1)
+    out = np.empty((n_windows, 4) + bases.shape[2:], np.uint64)
+    for w in prange(n_windows):
+        buckets = bucket_sums_xyzz(bases, digits[w], half)
+        integrate_buckets_xyzz(buckets, out, w)
     return out
