@@ -73,12 +73,19 @@ def _cp():
     return cupy
 
 
-def defines(curve: _Curve) -> dict:
-    return {**TUNING, **TUNING_CURVE[curve.name], "CURVE_G2": int(curve.g2)}
+def defines(curve: _Curve, block: int | None = None) -> dict:
+    """The module's #defines; ``block`` overrides ACC_BLOCK (another module variant,
+    compiled on first use like any other)."""
+    d = {**TUNING, **TUNING_CURVE[curve.name], "CURVE_G2": int(curve.g2)}
+    if block is not None:
+        if type(block) is not int or block % 32 or not 32 <= block <= 1024:
+            raise ValueError(f"block {block!r}: a multiple of 32 from 32 to 1024")
+        d["ACC_BLOCK"] = block
+    return d
 
 
-def kernels(curve: _Curve):
-    return _build.module("msm.cu", defines(curve))
+def kernels(curve: _Curve, block: int | None = None):
+    return _build.module("msm.cu", defines(curve, block))
 
 
 def _u32(x):
@@ -219,8 +226,13 @@ def _scalars_on_device(scalars, n_max: int):
     return s.view(cp.uint32).reshape(-1, 8)
 
 
+def _tuned(curve: _Curve, n: int) -> dict | None:
+    from gpu_msm import tune  # stdlib only; a bad cache reads as empty, never raises
+    return tune.lookup("cuda", curve.name.lower(), n)
+
+
 def msm_device(curve: _Curve, bases: ResidentBases, scalars, window: int | None = None,
-               marks: list | None = None):
+               marks: list | None = None, block: int | None = None):
     """Run the device pipeline; returns (window sums, c): the sums Σ_d d·B_d of each
     window as XYZZ Montgomery words (nwin, words) on the device, and the window size.
     ``finish`` combines them on the host.
@@ -228,6 +240,8 @@ def msm_device(curve: _Curve, bases: ResidentBases, scalars, window: int | None 
     ``scalars`` (n, 4) uint64 (numpy or CuPy) or (n, 8) uint32 on the device; n may be
     smaller than len(bases): the first n bases are used.  Asynchronous: nothing syncs.
     ``marks``, when a list, receives (stage name, recorded CUDA event) pairs.
+    ``window`` / ``block`` (accumulate's ACC_BLOCK): None takes the `coprove tune` cache's
+    entry for this device and size, else WINDOW_TABLE / the cost model and TUNING.
     """
     cp = _cp()
 
@@ -240,11 +254,17 @@ def msm_device(curve: _Curve, bases: ResidentBases, scalars, window: int | None 
     mark("start")
     s = _scalars_on_device(scalars, bases.n)
     n = s.shape[0]
-    k = kernels(curve)
     aw = curve.acc_words
     if n == 0:
         return cp.zeros((1, aw), cp.uint32), 1  # one window, infinity
+    if window is None or block is None:
+        tuned = _tuned(curve, n)
+        if tuned is not None:
+            window = window or tuned["window"]
+            block = block or tuned["block"]
     c = window or window_bits(n)
+    defs = defines(curve, block)
+    k = _build.module("msm.cu", defs)
     nwin = -(-(SCALAR_BITS + 1) // c)
     B = 1 << (c - 1)
     nb = nwin * B
@@ -278,7 +298,7 @@ def msm_device(curve: _Curve, bases: ResidentBases, scalars, window: int | None 
     if _POISON:
         for arr in (buckets, first_part, last_part, *(x for pair in sums for x in pair)):
             arr.fill(0xFFFFFFFF)
-    ab = TUNING["ACC_BLOCK"]
+    ab = defs["ACC_BLOCK"]  # the block this module variant's launch bounds were built for
     k.get_function("msm_accumulate")(_grid(nchunks, ab), (ab,),
                                      (bases.data, entries, starts, counts, total, _u32(nb),
                                       buckets, first_part, last_part))
