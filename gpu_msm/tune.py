@@ -226,6 +226,26 @@ def store(backend: str, group: str, log_n: int, entry: dict, device: str | None 
 
 # ---------------------------------------------------------------- inputs
 
+def _cpu_ticks() -> tuple[int, int] | None:
+    """(busy, total) jiffies of the whole machine since boot (None without /proc/stat)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    return sum(fields) - fields[3] - fields[4], sum(fields)  # idle and iowait are not busy
+
+
+def _others_share(ticks0, ticks1, own_cpu_s: float) -> float | None:
+    """The share of the machine's CPU that other processes took between two readings:
+    timings on a shared machine mean little without it."""
+    if ticks0 is None or ticks1 is None or ticks1[1] == ticks0[1]:
+        return None
+    hz = os.sysconf("SC_CLK_TCK")
+    busy_s = (ticks1[0] - ticks0[0]) / hz
+    return round(max(0.0, busy_s - own_cpu_s) / ((ticks1[1] - ticks0[1]) / hz), 3)
+
+
 def _library_version() -> str:
     try:
         from importlib.metadata import version
@@ -543,6 +563,7 @@ def tune(backend: str, group: str, log_n: int, windows=None, blocks=None, strate
         progress(f"  {_label(cfg):<34} {ms}{verdict}")
         return rec
 
+    ticks0, own0 = _cpu_ticks(), time.process_time()
     # the default first: on cpu its answer is the reference for all the others
     default_rec = measure(default)
     if not default_rec["ok"]:
@@ -563,6 +584,10 @@ def tune(backend: str, group: str, log_n: int, windows=None, blocks=None, strate
         for b in blocks:
             measure({"window": best_w["window"], "block": b, "strategy": best_w["strategy"]},
                     extra=extra_strategies.get(best_w["strategy"]))
+    others = _others_share(ticks0, _cpu_ticks(), time.process_time() - own0)
+    if others is not None:
+        busy = ": timings are unreliable, tune again when the machine is quiet" if others > 0.25 else ""
+        progress(f"  other processes took {others:.0%} of the machine's CPU meanwhile{busy}")
     best = fastest()
     if best["strategy"] not in STRATEGIES[backend]:
         # an outside strategy may be timed and checked, but the engines cannot run it
@@ -583,11 +608,13 @@ def tune(backend: str, group: str, log_n: int, windows=None, blocks=None, strate
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "version": _library_version(),
         "load": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+        "others_cpu_share": others,
         "cache": None,
     }
     if save:
         entry = {**brief(best), "default": brief(default_rec), "candidates": ok,
                  "rejected": rejected, "repeat": repeat, "date": summary["date"],
-                 "version": summary["version"], "load": summary["load"]}
+                 "version": summary["version"], "load": summary["load"],
+                 "others_cpu_share": others}
         summary["cache"] = str(store(backend, group, log_n, entry, device=device))
     return summary
