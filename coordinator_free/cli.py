@@ -273,6 +273,123 @@ def cmd_keygen(args):
     return EXIT_OK
 
 
+def _int_list(text: str, flag: str, lo: int, hi: int) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        values = []
+    if not values or any(not lo <= v <= hi for v in values):
+        raise BadInput(f"{flag} {text!r}: want comma-separated integers from {lo} to {hi}")
+    return values
+
+
+def _tune_backend(args) -> str:
+    import gpu_msm
+    backend = args.backend
+    if args.gpu is not None:
+        if backend == "cpu":
+            raise BadInput("--gpu N tunes a CUDA device; it does not go with --backend cpu")
+        backend = "cuda"
+    if backend is None:
+        backend = "cuda" if "cuda" in gpu_msm.available_backends() else "cpu"
+    if backend == "cuda":
+        if "cuda" not in gpu_msm.available_backends():
+            raise BadInput("--backend cuda: no CUDA device is visible to CuPy (CuPy missing, no "
+                           "driver or no GPU); tune the CPU engine with --backend cpu")
+        try:
+            gpu_msm.select_device(args.gpu if args.gpu is not None else 0)
+        except RuntimeError as e:
+            raise BadInput(str(e)) from None
+    return backend
+
+
+def _show_tune_cache(backend: str, out=None) -> int:
+    from gpu_msm import tune
+    out = out or sys.stdout
+    device = tune.device_name(backend)
+    found = tune.entries(backend)
+    path = tune.cache_path()
+    if not found:
+        print(f"no tuned entries for {device} in {path}", file=out)
+        return EXIT_OK
+    print(f"{path}: {device}", file=out)
+    print(f"{'size':>5}  {'group':<5}  {'window':>6}  {'block':>5}  {'strategy':<12}  {'ms':>10}  "
+          f"{'default ms':>10}  {'speedup':>7}  date", file=out)
+    for group in sorted(g for g in found if isinstance(found[g], dict)):
+        sizes = found[group]
+        for log_n in sorted((k for k in sizes if k.isdigit() and isinstance(sizes[k], dict)), key=int):
+            e = sizes[log_n]
+            d = e.get("default") if isinstance(e.get("default"), dict) else {}
+            ms, dms = e.get("ms"), d.get("ms")
+            speed = f"{dms / ms:6.2f}x" if ms and dms else "      -"
+
+            def num(v):
+                return f"{v:.2f}" if isinstance(v, (int, float)) else "-"
+            print(f"{'2^' + str(log_n):>5}  {group:<5}  {e.get('window')!s:>6}  "
+                  f"{'-' if e.get('block') is None else e.get('block')!s:>5}  "
+                  f"{e.get('strategy')!s:<12}  {num(ms):>10}  {num(dms):>10}  {speed:>7}  "
+                  f"{e.get('date', '')}", file=out)
+    return EXIT_OK
+
+
+def cmd_tune(args):
+    from gpu_msm import tune
+
+    if args.cache:
+        # the engines read the cache's path from the environment on every MSM
+        os.environ[tune.CACHE_ENV] = os.path.abspath(args.cache)
+    backend = _tune_backend(args)
+    if args.show:
+        return _run_on_device(backend, args, lambda: _show_tune_cache(backend))
+    groups = [g.strip().lower() for g in args.groups.split(",") if g.strip()]
+    if not groups or any(g not in tune.GROUPS for g in groups):
+        raise BadInput(f"--groups {args.groups!r}: want g1, g2 or g1,g2")
+    sizes = _int_list(args.sizes or ("12,14,16" if backend == "cpu" else "16,18,20,22"),
+                      "--sizes", 1, tune.MAX_LOG_N)
+    windows = (_int_list(args.windows, "--windows", tune.WINDOW_MIN, tune.WINDOW_MAX)
+               if args.windows else None)
+    if args.repeat < 1:
+        raise BadInput(f"--repeat {args.repeat}: at least 1")
+
+    def progress(line):
+        print(line, file=sys.stderr, flush=True)
+
+    def run_all():
+        rows = []
+        for log_n in sizes:
+            for group in groups:
+                try:
+                    rows.append(tune.tune(backend, group, log_n, windows=windows, repeat=args.repeat,
+                                          progress=progress))
+                except ValueError as e:
+                    raise BadInput(str(e)) from None
+        return rows
+
+    try:
+        rows = _run_on_device(backend, args, run_all)
+    except tune.TuneError as e:
+        print(f"coprove: tune: {e}", file=sys.stderr)
+        return EXIT_INVALID
+    print(f"{'size':>5}  {'group':<5}  {'window':>6}  {'block':>5}  {'strategy':<12}  "
+          f"{'best ms':>9}  {'default ms':>10}  {'speedup':>7}  excluded  others' CPU")
+    for r in rows:
+        b, d = r["best"], r["default"]
+        others = "-" if r["others_cpu_share"] is None else f"{r['others_cpu_share']:.0%}"
+        print(f"{'2^' + str(r['log_n']):>5}  {r['group']:<5}  {b['window']:>6}  "
+              f"{'-' if b['block'] is None else b['block']:>5}  {b['strategy']:<12}  "
+              f"{b['ms']:9.2f}  {d['ms']:10.2f}  {r['speedup']:6.2f}x  {len(r['rejected']):>8}  {others:>11}")
+    print(f"device {rows[0]['device'] if rows else tune.device_name(backend)}; cache {tune.cache_path()}")
+    return EXIT_OK
+
+
+def _run_on_device(backend: str, args, fn):
+    if backend != "cuda":
+        return fn()
+    import cupy
+    with cupy.cuda.Device(args.gpu if args.gpu is not None else 0):
+        return fn()
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="coprove", description="Groth16 (BN254) proving, snarkjs-compatible.")
     p.add_argument("-v", "--verbose", action="store_true", help="log each proving stage to stderr")
@@ -328,6 +445,22 @@ def build_parser() -> argparse.ArgumentParser:
                     help="TEST HOOK: crash, hang or stall this node once at a protocol step (upload, submit, "
                          "start, exchange, output; crash, hang or stall)")
     no.set_defaults(fn=cmd_node)
+
+    tu = sub.add_parser("tune", help="time MSM window, block and strategy choices on this machine; "
+                                     "cache the fastest correct one (optional: MSMs work without it)")
+    tu.add_argument("--backend", choices=["cpu", "cuda"],
+                    help="engine to tune (default: cuda if a GPU is visible, else cpu)")
+    tu.add_argument("--gpu", type=int, metavar="N", help="CUDA device N (implies --backend cuda)")
+    tu.add_argument("--groups", default="g1,g2", help="g1, g2 or g1,g2 (default)")
+    tu.add_argument("--sizes", help="log2 sizes, e.g. 12,14,16 (default: 12,14,16 on cpu, "
+                                    "16,18,20,22 on cuda)")
+    tu.add_argument("--windows", help="window bits to try, e.g. 10,11,12 (default: the engine's "
+                                      "own choice ±2)")
+    tu.add_argument("--repeat", type=int, default=5, help="timed runs per candidate (median; default 5)")
+    tu.add_argument("--cache", metavar="PATH", help="cache file (default: $GPU_MSM_TUNE_CACHE, else "
+                                                    "~/.cache/coprove/tune.json)")
+    tu.add_argument("--show", action="store_true", help="print this device's cached entries and exit")
+    tu.set_defaults(fn=cmd_tune)
 
     kg = sub.add_parser("keygen", help="make a key and self-signed certificate; prints the fingerprint")
     kg.add_argument("--out", required=True)
