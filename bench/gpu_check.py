@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from gpu_msm.constants import FQ_MODULUS as Q, FR_MODULUS as R  # noqa: E402
 from gpu_msm.cuda import _build  # noqa: E402
 
-MODULES = [("ntt.cu", {}), ("vec.cu", {}), ("msm.cu", {"CURVE_G2": 0}), ("msm.cu", {"CURVE_G2": 1}),
+MODULES = [("ntt.cu", {}), ("vec.cu", {}), ("chacha.cu", {}), ("msm.cu", {"CURVE_G2": 0}), ("msm.cu", {"CURVE_G2": 1}),
            ("msm_check.cu", {"CURVE_G2": 0}), ("msm_check.cu", {"CURVE_G2": 1}),
            ("fixed_base.cu", {"CURVE_G2": 0}), ("fixed_base.cu", {"CURVE_G2": 1})]
 MONT = 1 << 256

@@ -58,7 +58,7 @@ class AdditiveOps(LocalOps):
             masked += [self.sub_vec(a, x), self.sub_vec(b, y)]
         lengths = [len(v) for v in masked]
         flat = self.to_wire(self.concat(masked))
-        opened_flat, opened_points = self._exchange(flat, [p for _, p in points])
+        opened_flat, opened_points = self._timed("exchange", self._exchange, flat, [p for _, p in points])
         opened = []
         pos = 0
         for n in lengths:

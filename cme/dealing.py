@@ -63,16 +63,86 @@ class Shares:
     rs: int
 
 
-def _seeded(seed, m, n, with_corrected: bool):
-    """Everything party i expands from its seed; ``with_corrected`` for i ≥ 1."""
-    out = {f"{c}{t}": expand(seed, f"{c}{t}", n) for t in TRIPLES for c in "xy"}
+def _seeded(seed, m, n, with_corrected: bool, device: bool = False):
+    """Everything party i expands from its seed; ``with_corrected`` for i ≥ 1; ``device``:
+    the vectors are generated on the CUDA device (same values)."""
+    out = {f"{c}{t}": expand(seed, f"{c}{t}", n, device) for t in TRIPLES for c in "xy"}
     if with_corrected:
-        out["w"] = expand(seed, "w", m)
+        out["w"] = expand(seed, "w", m, device)
         for t in TRIPLES:
-            out[f"z{t}"] = expand(seed, f"z{t}", n)
+            out[f"z{t}"] = expand(seed, f"z{t}", n, device)
         for k in ("r", "s", "rs"):
             out[k] = expand_scalar(seed, k)
     return out
+
+
+@dataclass
+class Predeal:
+    """Everything of a dealing that does not depend on the witness: the seeds, party 0's
+    triple and blinding corrections, and Σ_{i≥1} wᵢ.  A client may make one ahead of the
+    job (the offline phase) and finish it with ``deal_with`` once the witness is known.
+    Secret: kept in memory only, and used for one job only."""
+    n_parties: int
+    n_vars: int
+    domain_size: int
+    seeds: list
+    w_others: np.ndarray = field(repr=False)
+    z1: np.ndarray = field(repr=False)
+    z2: np.ndarray = field(repr=False)
+    r: int = field(repr=False)
+    s: int = field(repr=False)
+    rs: int = field(repr=False)
+    used: bool = False
+
+
+def predeal(n_parties: int, n_vars: int, domain_size: int, r: int | None = None, s: int | None = None,
+            engine: str | None = None, rng=None) -> Predeal:
+    """The witness-independent part of :func:`deal` (same arguments, less the witness)."""
+    if n_parties < 2:
+        raise ValueError(f"additive sharing needs at least 2 parties, got {n_parties}")
+    eng = get_engine(engine)
+    m, n = n_vars, domain_size
+    token = secrets.token_bytes if rng is None else rng.randbytes
+    randbelow = secrets.randbelow if rng is None else rng.randrange
+    r = randbelow(R) if r is None else r % R
+    s = randbelow(R) if s is None else s % R
+    seeds = [token(SEED_BYTES) for _ in range(n_parties)]
+    on_device = getattr(eng, "on_device", False)  # expand where the engine keeps vectors
+    views = [_seeded(seed, m, n, i > 0, on_device) for i, seed in enumerate(seeds)]
+
+    def total(key, views):
+        acc = eng.vector(views[0][key])
+        for v in views[1:]:
+            acc = eng.add_vec(acc, eng.vector(v[key]))
+        return acc
+
+    def residual(value, key):
+        return eng.to_wire(eng.sub_vec(value, total(key, views[1:])))
+
+    zs = {t: residual(eng.mul_vec(total(f"x{t}", views), total(f"y{t}", views)), f"z{t}") for t in TRIPLES}
+
+    def residual_scalar(value, key):
+        return (value - sum(v[key] for v in views[1:])) % R
+
+    return Predeal(n_parties, m, n, seeds, w_others=eng.to_wire(total("w", views[1:])), z1=zs["1"], z2=zs["2"],
+                   r=residual_scalar(r, "r"), s=residual_scalar(s, "s"), rs=residual_scalar(r * s % R, "rs"))
+
+
+def deal_with(pre: Predeal, witness, engine: str | None = None) -> list[PartyMaterial]:
+    """Finish a predealt dealing for ``witness`` (ints or a canonical array): party 0's
+    witness share is w − Σ_{i≥1} wᵢ.  A Predeal is consumed: reusing one would give two
+    jobs correlated shares."""
+    if pre.used:
+        raise ValueError("this predealt material was already used for a job")
+    w_arr = witness if isinstance(witness, np.ndarray) else ints_to_limbs(witness)
+    if len(w_arr) != pre.n_vars:
+        raise ValueError(f"witness has {len(w_arr)} values, the predealt material is for {pre.n_vars}")
+    pre.used = True
+    eng = get_engine(engine)
+    corr = Corrections(w=eng.to_wire(eng.sub_vec(eng.vector(w_arr), eng.vector(pre.w_others))),
+                       z1=pre.z1, z2=pre.z2, r=pre.r, s=pre.s, rs=pre.rs)
+    return [PartyMaterial(i, pre.n_parties, pre.n_vars, pre.domain_size, pre.seeds[i], corr if i == 0 else None)
+            for i in range(pre.n_parties)]
 
 
 def deal(witness, n_parties: int, domain_size: int, r: int | None = None, s: int | None = None,
@@ -85,50 +155,18 @@ def deal(witness, n_parties: int, domain_size: int, r: int | None = None, s: int
     """
     if n_parties < 2:
         raise ValueError(f"additive sharing needs at least 2 parties, got {n_parties}")
-    eng = get_engine(engine)
-    w_arr = witness if isinstance(witness, np.ndarray) else ints_to_limbs(witness)
-    m, n = len(w_arr), domain_size
-    token = secrets.token_bytes if rng is None else rng.randbytes
-    randbelow = secrets.randbelow if rng is None else rng.randrange
-    r = randbelow(R) if r is None else r % R
-    s = randbelow(R) if s is None else s % R
-    seeds = [token(SEED_BYTES) for _ in range(n_parties)]
-    views = [_seeded(seed, m, n, i > 0) for i, seed in enumerate(seeds)]
-
-    def total(key):
-        acc = eng.vector(views[0][key])
-        for v in views[1:]:
-            acc = eng.add_vec(acc, eng.vector(v[key]))
-        return acc
-
-    def residual(value, key):
-        acc = value
-        for v in views[1:]:
-            acc = eng.sub_vec(acc, eng.vector(v[key]))
-        return eng.to_wire(acc)
-
-    zs = {t: residual(eng.mul_vec(total(f"x{t}"), total(f"y{t}")), f"z{t}") for t in TRIPLES}
-
-    def residual_scalar(value, key):
-        return (value - sum(v[key] for v in views[1:])) % R
-
-    corr = Corrections(
-        w=residual(eng.vector(w_arr), "w"), z1=zs["1"], z2=zs["2"],
-        r=residual_scalar(r, "r"), s=residual_scalar(s, "s"), rs=residual_scalar(r * s % R, "rs"),
-    )
-    return [
-        PartyMaterial(i, n_parties, m, n, seeds[i], corr if i == 0 else None)
-        for i in range(n_parties)
-    ]
+    return deal_with(predeal(n_parties, len(witness), domain_size, r, s, engine, rng), witness, engine)
 
 
 def upload_bytes(materials: list[PartyMaterial]) -> int:
     return sum(p.nbytes() for p in materials)
 
 
-def expand_material(p: PartyMaterial) -> Shares:
-    """Party side: the shares this party's material stands for."""
-    v = _seeded(p.seed, p.n_vars, p.domain_size, p.index > 0)
+def expand_material(p: PartyMaterial, engine: str | None = None) -> Shares:
+    """Party side: the shares this party's material stands for; on an engine that keeps
+    vectors on a device, they are expanded there."""
+    on_device = getattr(get_engine(engine), "on_device", False)
+    v = _seeded(p.seed, p.n_vars, p.domain_size, p.index > 0, on_device)
     if p.index == 0:
         c = p.corrections
         if c is None:

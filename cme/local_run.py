@@ -43,7 +43,7 @@ class JobReport:
 
 
 def run_party(zkey, material, transport, job_id: bytes, engine: str | None = None) -> AdditiveOps:
-    ops = AdditiveOps(expand_material(material), transport, material.n_parties, job_id, engine)
+    ops = AdditiveOps(expand_material(material, engine), transport, material.n_parties, job_id, engine)
     groth16_prove(zkey, ops)
     return ops
 

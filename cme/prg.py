@@ -21,12 +21,16 @@ SEED_BYTES = 32
 _TOP_MASK = np.uint64((1 << 62) - 1)  # limb 3 holds bits 192..255; keep 192..253
 
 
-def expand(seed: bytes, label: str, n: int) -> np.ndarray:
-    """``n`` uniform elements of Fr as a canonical ``(n, 4)`` uint64 array."""
+def expand(seed: bytes, label: str, n: int, device: bool = False) -> np.ndarray:
+    """``n`` uniform elements of Fr as a canonical ``(n, 4)`` uint64 array; ``device``:
+    generated on the CUDA device instead (the same values, as a CuPy array)."""
     if len(seed) != SEED_BYTES:
         raise ValueError(f"seed must be {SEED_BYTES} bytes, got {len(seed)}")
     # nonce = 32-bit block counter (0) || 96 bits naming the stream
     nonce = b"\0" * 4 + hashlib.sha256(label.encode()).digest()[:12]
+    if device:
+        from gpu_msm.cuda.prg import chacha_fr
+        return chacha_fr(seed, nonce, n)
     stream = Cipher(algorithms.ChaCha20(seed, nonce), mode=None).encryptor()
     out = np.empty((n, 4), dtype=np.uint64)
     filled = 0

@@ -23,12 +23,12 @@ import grpc
 from cme import messages as M
 from cme.assembly import JobFailed, assemble
 from cme.audit import audit
-from cme.dealing import deal, material_to_bytes
+from cme.dealing import deal_with, material_to_bytes, predeal
 from coordinator_free import identity as ident
 from coordinator_free.mesh import SERVER_NAME
-from prover.plain import public_signals, witness_ints
+from prover.limbs import limbs_to_ints
 from prover.snarkjs_json import vkey_object_from_zkey
-from prover.wtns import read_wtns
+from prover.wtns import check_witness_for, read_wtns
 from prover.zkey import read_zkey
 from protos import coprove_pb2 as pb
 from protos import coprove_pb2_grpc as rpc
@@ -62,8 +62,15 @@ class ProveSummary:
 
 class Client:
     def __init__(self, committee, identity=None, deadline_s: float = 600.0, progress=None,
-                 rpc_seconds: float = RPC_SECONDS):
+                 rpc_seconds: float = RPC_SECONDS, deal_ahead: bool = False):
+        """``deal_ahead``: after each job, prepare the witness-independent part of the next
+        job's dealing (seeds, triples, blinding; ``cme.dealing.predeal``) in a background
+        thread, so the next job of the same shape only subtracts its witness: for a client
+        that proves many times.  The material stays in this process's memory."""
         self.committee = committee
+        self._ahead: dict = {}
+        self._ahead_lock = threading.Lock()
+        self._dealer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="deal-ahead") if deal_ahead else None
         self.identity = identity or committee.client_identity()
         self.deadline_s = deadline_s
         # a node that does not answer a short call (upload chunk, submit) within this fails
@@ -72,6 +79,9 @@ class Client:
         self._channels = {}
 
     def close(self):
+        if self._dealer is not None:
+            self._dealer.shutdown(wait=False, cancel_futures=True)
+            self._ahead.clear()
         for ch in self._channels.values():
             ch.close()
         self._channels.clear()
@@ -94,8 +104,10 @@ class Client:
     def prove(self, zkey_path, wtns_path):
         """``(proof, public_signals, ProveSummary)``; raises NodeFailed / NoValidProof."""
         zkey = read_zkey(zkey_path)
-        w = witness_ints(zkey, read_wtns(wtns_path))
-        public = public_signals(zkey, w)
+        wtns = read_wtns(wtns_path)
+        check_witness_for(wtns, zkey.n_vars, zkey.path)
+        w = wtns.values  # canonical limbs: dealing takes them as they are (no ints at 2^20)
+        public = limbs_to_ints(w[1:zkey.n_public + 1])
         vkey = vkey_object_from_zkey(zkey)
         members = list(self.committee.nodes)
         spares = list(self.committee.spares)
@@ -122,8 +134,10 @@ class Client:
             t1 = time.perf_counter()
             summary.steps["upload"] = t1 - t0
 
-            materials = deal(w, len(members), zkey.domain_size)
+            materials = deal_with(self._predealt(len(members), len(w), zkey.domain_size), w)
             summary.upload_bytes = sum(p.nbytes() for p in materials)
+            t_deal = time.perf_counter()
+            summary.steps["deal"] = t_deal - t1
             job_id = secrets.token_bytes(M.JOB_ID_BYTES)
             deadline_ms = int((time.time() + self.deadline_s) * 1000)
             parties = [pb.Party(index=i, name=m.name, address=m.address, fingerprint=m.fingerprint)
@@ -136,6 +150,8 @@ class Client:
                                                   deadline_ms, raw[members.index(n)]))
             finally:
                 raw.clear()
+            t_submit = time.perf_counter()
+            summary.steps["submit"] = t_submit - t_deal
             self.progress("local work", "nodes computing and exchanging round 1")
             try:
                 results = self._each(pool, members, "job", lambda n: self._fetch(n, job_id, members))
@@ -144,7 +160,7 @@ class Client:
                 threading.Thread(target=lambda: [self._cancel(n, job_id) for n in members], daemon=True).start()
                 raise
             t2 = time.perf_counter()
-            summary.steps["nodes"] = t2 - t1
+            summary.steps["nodes"] = t2 - t_submit
         outputs = {}
         for i, n in enumerate(members):
             res = results[n.name]
@@ -170,6 +186,15 @@ class Client:
                     p.corrections = None
         summary.steps["assembly"] = time.perf_counter() - t2
         return proof
+
+    def _predealt(self, n_parties: int, n_vars: int, domain_size: int):
+        """This job's witness-independent dealing: made ahead if deal_ahead, else now."""
+        key = (n_parties, n_vars, domain_size)
+        with self._ahead_lock:
+            fut = self._ahead.pop(key, None)
+            if self._dealer is not None:
+                self._ahead[key] = self._dealer.submit(predeal, *key)
+        return fut.result() if fut is not None else predeal(*key)
 
     def _audit(self, zkey, materials, job_id, members, results):
         """Replay the job on the dealt material and compare with what each node received."""

@@ -166,7 +166,7 @@ class NodeService(rpc.NodeServicer):
             buf[:] = bytes(len(buf))  # shares are zeroed, not left for the collector
         seconds_left = (m.deadline_unix_ms / 1000.0) - time.time()
         job = Job(bytes(m.job_id), m.circuit_sha256, m.party_index, parties,
-                  time.monotonic() + seconds_left, max_buffered=16 * want + (64 << 20))
+                  time.monotonic() + seconds_left, max_buffered=_buffer_limit(zkey.domain_size, m.n_parties))
         with self._lock:
             if job.job_id in self.jobs:
                 context.abort(grpc.StatusCode.ALREADY_EXISTS, f"job {job.job_id.hex()} exists")
@@ -219,7 +219,10 @@ class NodeService(rpc.NodeServicer):
     def _run(self, job: Job, zkey, material):
         try:
             self.faults.at("start")
+            bind_thread()
+            t_expand = time.perf_counter()
             shares = expand_material(material)
+            t_expand = time.perf_counter() - t_expand
             if material.corrections is not None:
                 for arr in (material.corrections.w, material.corrections.z1, material.corrections.z2):
                     arr.fill(0)  # the expanded shares are all this node keeps
@@ -228,11 +231,10 @@ class NodeService(rpc.NodeServicer):
             if self.cfg.misbehave:
                 from cme.misbehave import Misbehaving
                 transport = Misbehaving(transport, self.cfg.misbehave)
-            bind_thread()
             ops = AdditiveOps(shares, transport, job.n_parties, job.job_id)
             self._log(job, "local work", "starting")
             groth16_prove(zkey, ops)
-            job.steps = dict(ops.timings)
+            job.steps = {"expand": t_expand, **ops.timings}
             if job.output is None:
                 raise JobError("the protocol ended without an output")
             if job.finish(DONE):
@@ -365,6 +367,14 @@ def serve(cfg: NodeConfig, listen: str, metrics: NodeMetrics | None = None):
         health_servicer.enter_graceful_shutdown()
         service.shutdown(grace=5.0)
         server.stop(grace=5.0).wait()
+
+
+def _buffer_limit(domain_size: int, n_parties: int) -> int:
+    """What a job may hold of its peers' messages: twice round 1's honest traffic (each
+    peer sends this party its share of our chunk of the 4n masked values, then its own
+    opened chunk: 2·(N−1)·4n/N field elements), plus 64 MiB for points and headers."""
+    chunk = -(-4 * domain_size // n_parties)
+    return 2 * 2 * (n_parties - 1) * chunk * 32 + (64 << 20)
 
 
 def run_node(args) -> int:

@@ -28,6 +28,9 @@ class ReferenceEngine:
     def vector(self, arr: np.ndarray):
         return limbs_to_ints(arr)
 
+    def sync(self):
+        pass
+
     def to_wire(self, v) -> np.ndarray:
         return ints_to_limbs(v)
 
@@ -77,11 +80,16 @@ class BackendEngine:
         # vector arithmetic and the sparse products run on the CPU backend unless the
         # chosen backend has its own
         self._vec = self._b if hasattr(self._b, "mul_vec") else gpu_msm.get_backend("cpu")
-        self._device = hasattr(self._b, "to_device")
+        self._device = self.on_device = hasattr(self._b, "to_device")
         # per zkey object, kept while it lives: its coefficients split by matrix, and
         # (cuda) the device handles of its point sections
         self._split: dict = {}
         self._resident: dict = {}
+
+    def sync(self):
+        if self._device:
+            import cupy
+            cupy.cuda.get_current_stream().synchronize()
 
     def vector(self, arr: np.ndarray):
         if self._device:

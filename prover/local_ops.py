@@ -37,6 +37,7 @@ class LocalOps:
     def _timed(self, stage, fn, *args):
         t0 = time.perf_counter()
         out = fn(*args)
+        self.eng.sync()  # a device's kernels are asynchronous: charge them to their stage
         self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - t0
         return out
 

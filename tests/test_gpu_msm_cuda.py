@@ -43,7 +43,7 @@ def test_constants_header_matches_python():
         assert inv == (-pow(mod, -1, 1 << 32)) % (1 << 32)
 
 
-@pytest.mark.parametrize("name", ["msm.cu", "msm_check.cu", "ntt.cu", "vec.cu", "fixed_base.cu"])
+@pytest.mark.parametrize("name", ["msm.cu", "msm_check.cu", "ntt.cu", "vec.cu", "fixed_base.cu", "chacha.cu"])
 def test_sources_expand(name):
     src = _build.source(name, {"CURVE_G2": 1, "ACC_CHUNK": 64})
     assert "#include" not in src
@@ -319,6 +319,18 @@ def test_fixed_base_matches_reference(test_seed, group):
     ks = [0, 1, R - 1] + [int.from_bytes(rng.bytes(32), "little") % R for _ in range(297)]
     got = getattr(gc, f"fixed_base_{group}")(to_array([point])[0], _limbs(ks))
     assert np.array_equal(got, to_array([curve.mul(point, k) for k in ks]))
+
+
+@pytest.mark.gpu
+@needs_cuda
+@pytest.mark.parametrize("n", [1, 2, 7, 1000, 100_003])
+def test_device_seed_expansion_matches_host(test_seed, n):
+    """A party's shares expanded on the device equal the client's host expansion."""
+    from cme.prg import expand
+    seed = np.random.default_rng([test_seed, n, 9]).bytes(32)
+    for label in ("w", "x1", "z2"):
+        got = expand(seed, label, n, device=True)
+        assert np.array_equal(got.get(), expand(seed, label, n)), label
 
 
 def test_window_combination_on_host():

@@ -1,0 +1,296 @@
+"""End to end: a network of nodes on loopback proves mul-chain circuits; against the
+single-party prover on the same device, and snarkjs where node is installed.
+
+    python bench/e2e.py [--sizes 16,18,20] [--nodes 3] [--reps 3] [--inflight 4]
+                        [--jobs 8] [--engine cuda|cpu] [--snarkjs PATH]
+                        [--cache ~/.cache/coprove/bench] [--out bench/results/e2e.json]
+                        [--keep-proof DIR]
+
+Circuits: synthetic mul chains of domain 2^k (bench/synthetic_setup.py: a test-only
+setup with known toxic waste, since snarkjs cannot build 2^20 keys without a 2^21
+powers-of-tau file), cached on disk per size.  Network: real ``coprove node``
+processes, mutual TLS, one per GPU round-robin (several share a GPU on a one-GPU
+machine), or on the CPU engine.  Per size:
+
+- single: ``prove_single`` on the same engine in this process (median of --reps after
+  a warm-up), with its per-stage seconds;
+- network: one job at a time (median of --reps after a warm-up that uploads the circuit
+  and makes its bases resident): client latency and its steps (deal + submit, nodes,
+  assembly incl. the client's pairing check), each node's per-stage seconds and bytes sent;
+- throughput: --jobs jobs with --inflight in flight, proofs per minute;
+- snarkjs: ``snarkjs groth16 prove`` on this machine's CPU, when --snarkjs is given.
+
+Every proof is checked (the client verifies before returning; the single-party proof
+with prover.verify).  Writes JSON and a stacked bar chart (PNG) next to --out and
+prints a table last.  --keep-proof copies the largest size's proof, public inputs and
+verification key out, for ``snarkjs groth16 verify`` elsewhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(1, str(ROOT / "bench"))
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def circuit(log_n: int, cache: Path, backend):
+    """The cached synthetic circuit of domain 2^log_n (built on first use)."""
+    import synthetic_setup as ss
+    d = cache / f"mulchain-2e{log_n}"
+    marker = d / "complete"
+    if not marker.exists():
+        if d.exists():
+            shutil.rmtree(d)
+        t0 = time.perf_counter()
+        ss.make_setup(log_n, d, backend=backend, seed=log_n)
+        marker.write_text(f"built in {time.perf_counter() - t0:.1f} s\n")
+        log(f"2^{log_n}: circuit built in {time.perf_counter() - t0:.1f} s -> {d}")
+    return {k: d / v for k, v in (("zkey", "circuit.zkey"), ("wtns", "witness.wtns"),
+                                  ("public", "public.json"), ("vkey", "verification_key.json"))}
+
+
+def bench_single(paths, engine: str, reps: int) -> dict:
+    from prover.groth16 import groth16_prove
+    from prover.plain import PlainOps
+    from prover.snarkjs_json import vkey_object_from_zkey
+    from prover.verify import verify
+    from prover.wtns import read_wtns
+    from prover.zkey import read_zkey
+    import secrets
+
+    zkey, wtns = read_zkey(paths["zkey"]), read_wtns(paths["wtns"])
+    public = [int.from_bytes(wtns.values[i].astype("<u8").tobytes(), "little") for i in range(1, zkey.n_public + 1)]
+    times, stages = [], []
+    for rep in range(reps + 1):  # the first is the warm-up (compiles, uploads bases)
+        ops = PlainOps(wtns.values, secrets.randbelow(1 << 250), secrets.randbelow(1 << 250), engine)
+        t0 = time.perf_counter()
+        proof = groth16_prove(zkey, ops)
+        dt = time.perf_counter() - t0
+        if rep == 0:
+            verdict = verify(vkey_object_from_zkey(zkey), public, (proof.pi_a, proof.pi_b, proof.pi_c))
+            if not verdict:
+                raise RuntimeError(f"single-party proof does not verify: {verdict.reason}")
+            continue
+        times.append(dt)
+        stages.append(dict(ops.timings))
+    return {"seconds": statistics.median(times), "all": times,
+            "stages": {k: statistics.median(s[k] for s in stages) for k in stages[0]}}
+
+
+def bench_network(paths, n_nodes: int, engine: str, reps: int, inflight: int, jobs: int) -> dict:
+    from coordinator_free.client import Client
+    from coordinator_free.committee import load_committee
+    from coordinator_free.localnet import LocalNetwork
+
+    gpus = 0
+    if engine == "cuda":
+        import cupy
+        gpus = cupy.cuda.runtime.getDeviceCount()
+    names = [f"node{i + 1}" for i in range(n_nodes)]
+    node_args = {n: ["--gpu", str(i % gpus)] for i, n in enumerate(names)} if gpus else {}
+    out: dict = {"gpus": gpus, "placement": {n: a[1] if a else "cpu" for n, a in
+                                             ((n, node_args.get(n)) for n in names)}}
+    with LocalNetwork(n_nodes, node_args=node_args, start_timeout=120.0) as net:
+        committee = load_committee(net.committee_path)
+        with Client(committee, deadline_s=600.0, deal_ahead=True) as client:
+            t0 = time.perf_counter()
+            client.prove(paths["zkey"], paths["wtns"])  # uploads, loads, compiles, makes bases resident
+            out["warmup_seconds"] = time.perf_counter() - t0
+            runs = []
+            for _ in range(reps):
+                t0 = time.perf_counter()
+                proof, public, summary = client.prove(paths["zkey"], paths["wtns"])
+                runs.append({"seconds": time.perf_counter() - t0, "steps": dict(summary.steps),
+                             "node_steps": summary.node_steps, "bytes_sent": summary.bytes_sent,
+                             "upload_bytes": summary.upload_bytes})
+            out["proof"] = proof
+            out["public"] = public
+        best = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
+        out.update(latency=best["seconds"], all=[r["seconds"] for r in runs], steps=best["steps"],
+                   node_steps=best["node_steps"], bytes_sent=best["bytes_sent"],
+                   upload_bytes=best["upload_bytes"])
+        if jobs:
+            out["throughput"] = _throughput(committee, paths, inflight, jobs)
+    return out
+
+
+def _throughput(committee, paths, inflight: int, jobs: int) -> dict:
+    """``jobs`` proofs from ``inflight`` clients at once, each proving in a loop (dealing
+    ahead, as a busy client would)."""
+    from coordinator_free.client import Client
+
+    lock = threading.Lock()
+    done = []
+
+    def worker(count):
+        with Client(committee, deadline_s=600.0, deal_ahead=True) as c:
+            for _ in range(count):
+                t = time.perf_counter()
+                c.prove(paths["zkey"], paths["wtns"])
+                with lock:
+                    done.append(time.perf_counter() - t)
+
+    counts = [jobs // inflight + (i < jobs % inflight) for i in range(inflight)]
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=inflight) as pool:
+        list(pool.map(worker, [c for c in counts if c]))
+    wall = time.perf_counter() - t0
+    return {"inflight": inflight, "jobs": jobs, "wall_seconds": wall,
+            "proofs_per_minute": 60.0 * jobs / wall, "median_latency": statistics.median(done)}
+
+
+def bench_snarkjs(snarkjs: str, paths, tmp: Path) -> float | None:
+    t0 = time.perf_counter()
+    r = subprocess.run([snarkjs, "groth16", "prove", str(paths["zkey"]), str(paths["wtns"]),
+                        str(tmp / "p.json"), str(tmp / "pub.json")], capture_output=True, text=True)
+    if r.returncode:
+        log(f"snarkjs failed: {r.stderr.strip()[-300:]}")
+        return None
+    return time.perf_counter() - t0
+
+
+def chart(path: Path, results: list) -> None:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        log("no matplotlib: chart skipped")
+        return
+    labels, parts = [], {}
+    for r in results:
+        for who in ("single", "network"):
+            if who == "network" and "network" not in r:
+                continue
+            if who not in r:
+                continue
+            labels.append(f"2^{r['log_n']} {who}")
+            if who == "single":
+                stages = r["single"]["stages"]
+            else:  # the slowest node's stages, and what the client adds around them
+                node = max(r["network"]["node_steps"].values(), key=lambda s: sum(s.values()))
+                stages = dict(node)
+                nodes = r["network"]["steps"].get("nodes", 0.0)
+                stages["exchange + node overhead"] = max(0.0, nodes - sum(node.values()))
+                for k, v in r["network"]["steps"].items():
+                    if k != "nodes":
+                        stages[f"client {k}"] = v
+            for k in set(parts) | set(stages):
+                parts.setdefault(k, [0.0] * (len(labels) - 1)).append(stages.get(k, 0.0))
+    fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(labels)), 4.5))
+    bottom = [0.0] * len(labels)
+    for k, vals in sorted(parts.items()):
+        ax.bar(labels, vals, bottom=bottom, label=k)
+        bottom = [b + v for b, v in zip(bottom, vals)]
+    ax.set_ylabel("seconds")
+    ax.set_title("coprove end to end: time per step")
+    ax.legend(fontsize=7)
+    plt.xticks(rotation=30, ha="right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="16,18,20")
+    ap.add_argument("--nodes", type=int, default=3)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--inflight", type=int, default=4)
+    ap.add_argument("--jobs", type=int, default=8, help="jobs for the throughput run (0: skip it)")
+    ap.add_argument("--engine", choices=["cuda", "cpu"], default=None, help="default: cuda where CuPy sees a GPU")
+    ap.add_argument("--snarkjs", default=None, help="path of the snarkjs CLI (time `snarkjs groth16 prove`)")
+    ap.add_argument("--cache", default=str(Path.home() / ".cache" / "coprove" / "bench"))
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "e2e.json"))
+    ap.add_argument("--keep-proof", default=None, metavar="DIR")
+    ap.add_argument("--skip-single", action="store_true")
+    args = ap.parse_args()
+
+    import gpu_msm
+    engine = args.engine or ("cuda" if "cuda" in gpu_msm.available_backends() else "cpu")
+    device = engine
+    if engine == "cuda":
+        import cupy
+        props = cupy.cuda.runtime.getDeviceProperties(0)
+        name = props["name"].decode() if isinstance(props["name"], bytes) else props["name"]
+        device = f"{cupy.cuda.runtime.getDeviceCount()}x {name}"
+    cache = Path(args.cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    results = []
+    for log_n in (int(x) for x in args.sizes.split(",")):
+        t0 = time.perf_counter()
+        paths = circuit(log_n, cache, engine)
+        r = {"log_n": log_n, "circuit_seconds": time.perf_counter() - t0}
+        if not args.skip_single:
+            r["single"] = bench_single(paths, engine, args.reps)
+            log(f"2^{log_n} single: {r['single']['seconds']:.3f} s {r['single']['stages']}")
+        try:
+            net = bench_network(paths, args.nodes, engine, args.reps, args.inflight, args.jobs)
+        except Exception as e:  # keep the sizes that worked, and say what failed
+            log(f"2^{log_n} network FAILED: {type(e).__name__}: {e}")
+            r["network_error"] = f"{type(e).__name__}: {e}"
+            results.append(r)
+            continue
+        proof, public = net.pop("proof"), net.pop("public")
+        r["network"] = net
+        log(f"2^{log_n} network: {net['latency']:.3f} s steps "
+            + " ".join(f"{k}={v:.3f}" for k, v in net["steps"].items()))
+        for name, st in sorted(net["node_steps"].items()):
+            log(f"    {name}: " + " ".join(f"{k}={v:.3f}" for k, v in st.items())
+                + f" sent={net['bytes_sent'].get(name, 0) / 1e6:.1f}MB")
+        if "throughput" in net:
+            log(f"    throughput: {net['throughput']}")
+        if args.snarkjs:
+            r["snarkjs"] = bench_snarkjs(args.snarkjs, paths, cache)
+        results.append(r)
+        if args.keep_proof:
+            from prover.snarkjs_json import write_proof, write_public
+            keep = Path(args.keep_proof)
+            keep.mkdir(parents=True, exist_ok=True)
+            write_proof(keep / f"proof_2e{log_n}.json", proof.pi_a, proof.pi_b, proof.pi_c)
+            write_public(keep / f"public_2e{log_n}.json", public)
+            shutil.copy(paths["vkey"], keep / f"verification_key_2e{log_n}.json")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    doc = {"device": device, "engine": engine, "nodes": args.nodes, "when": stamp,
+           "command": " ".join(sys.argv), "results": results}
+    out.write_text(json.dumps(doc, indent=1, default=str) + "\n")
+    chart(out.with_suffix(".png"), results)
+
+    print(f"\ne2e on {device}, engine {engine}, {args.nodes} nodes ({stamp}); seconds, medians")
+    print(f"{'size':6}{'single':>9}{'network':>9}{'ratio':>7}{'nodes':>8}{'client':>8}{'MB/node':>9}"
+          f"{'proofs/min':>11}{'snarkjs':>9}")
+    for r in results:
+        if "network" not in r:
+            print(f"2^{r['log_n']:<4} network failed: {r.get('network_error')}")
+            continue
+        net = r["network"]
+        single = r.get("single", {}).get("seconds")
+        client = sum(v for k, v in net["steps"].items() if k != "nodes")
+        mb = max(net["bytes_sent"].values()) / 1e6 if net["bytes_sent"] else 0.0
+        ppm = net.get("throughput", {}).get("proofs_per_minute")
+        print(f"2^{r['log_n']:<4}{single or float('nan'):9.3f}{net['latency']:9.3f}"
+              f"{(net['latency'] / single) if single else float('nan'):7.2f}{net['steps'].get('nodes', 0):8.3f}"
+              f"{client:8.3f}{mb:9.1f}{ppm or float('nan'):11.1f}"
+              f"{r.get('snarkjs') or float('nan'):9.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
