@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 
-from gpu_msm.constants import FQ_MODULUS
+from gpu_msm.constants import FQ_MODULUS, FR_MODULUS
 from gpu_msm.cuda import _build
 
 Q = FQ_MODULUS
@@ -578,7 +578,16 @@ def msm_ints(curve: _Curve, bases: ResidentBases, scalars, window: int | None = 
 
 
 def msm(curve: _Curve, bases, scalars, window: int | None = None) -> np.ndarray:
+    """Host scalars are checked (< r); a numpy array of bases needs exactly one scalar per
+    base, resident bases accept a prefix (the C section's scalars are the witness tail)."""
+    if not isinstance(scalars, _cp().ndarray):
+        scalars = np.ascontiguousarray(scalars, dtype=np.uint64)
+        if scalars.ndim != 2 or scalars.shape[1] != 4:
+            raise ValueError(f"scalars of shape {scalars.shape}: want (n, 4) uint64")
+        _check_below(scalars, FR_MODULUS, "scalars")
     if not isinstance(bases, ResidentBases):
+        if np.shape(bases)[0] != scalars.shape[0]:
+            raise ValueError(f"{scalars.shape[0]} scalars for {np.shape(bases)[0]} bases")
         bases = upload_bases(bases, curve)
     elif bases.curve is not curve:
         raise ValueError(f"resident bases are {bases.curve.name}, not {curve.name}")
