@@ -2,10 +2,13 @@
 
 w = Σ wᵢ, and likewise for two Beaver triples (x, y, z = x∘y) of length n — one for
 the product on the domain, one on the odd coset — and for r, s and r·s.  Every
-party i gets a fresh 32-byte seed; party i ≥ 1 expands all its shares from it.
-Party 0 expands only its x and y shares from its seed and gets the rest as explicit
-corrections (w₀, z₀ of both triples, r₀, s₀, (rs)₀) chosen so the shares add up.
-Upload ≈ (m + 2n + 3) field elements plus 32 bytes per party, whatever N is.
+party i gets a fresh 32-byte seed and expands from it every share it is not sent.
+Three vectors cannot all be seed-expanded, since the shares must add up: w (to the
+witness) and z1, z2 (to x∘y).  Each of them goes explicitly, as a correction, to one
+party — w to party 0, z1 to party 1, z2 to party 2 (mod N) — so the three largest
+uploads travel to three nodes side by side instead of one after the other; party 0
+also gets the r, s and r·s corrections.  Upload ≈ (m + 2n + 3) field elements plus
+32 bytes per party, whatever N is.
 """
 
 from __future__ import annotations
@@ -25,18 +28,33 @@ N8 = 32
 TRIPLES = ("1", "2")  # 1: domain product a_dom∘b_dom, 2: odd-coset product a_odd∘b_odd
 
 
+CORRECTED = ("w", "z1", "z2")  # the explicitly sent vectors, in wire order
+
+
+def owner(key: str, n_parties: int) -> int:
+    """The party that is sent ``key``'s share explicitly."""
+    return CORRECTED.index(key) % n_parties
+
+
 @dataclass
 class Corrections:
-    """Party 0's explicit shares (canonical arrays and ints)."""
-    w: np.ndarray
-    z1: np.ndarray
-    z2: np.ndarray
-    r: int
-    s: int
-    rs: int
+    """One party's explicit shares (canonical arrays; ints at party 0); None = not this party's."""
+    w: np.ndarray | None = None
+    z1: np.ndarray | None = None
+    z2: np.ndarray | None = None
+    r: int | None = None
+    s: int | None = None
+    rs: int | None = None
+
+    def vectors(self) -> dict:
+        return {k: getattr(self, k) for k in CORRECTED if getattr(self, k) is not None}
 
     def nbytes(self) -> int:
-        return self.w.nbytes + self.z1.nbytes + self.z2.nbytes + 3 * N8
+        return sum(a.nbytes for a in self.vectors().values()) + (3 * N8 if self.r is not None else 0)
+
+    def wipe(self) -> None:
+        for arr in self.vectors().values():
+            arr.fill(0)
 
 
 @dataclass
@@ -63,14 +81,14 @@ class Shares:
     rs: int
 
 
-def _seeded(seed, m, n, with_corrected: bool, device: bool = False):
-    """Everything party i expands from its seed; ``with_corrected`` for i ≥ 1; ``device``:
-    the vectors are generated on the CUDA device (same values)."""
+def _seeded(seed, m, n, index: int, n_parties: int, device: bool = False):
+    """Everything party ``index`` expands from its seed: the vectors it is not sent (and
+    r, s, r·s unless it is party 0); ``device``: generated on the CUDA device (same values)."""
     out = {f"{c}{t}": expand(seed, f"{c}{t}", n, device) for t in TRIPLES for c in "xy"}
-    if with_corrected:
-        out["w"] = expand(seed, "w", m, device)
-        for t in TRIPLES:
-            out[f"z{t}"] = expand(seed, f"z{t}", n, device)
+    for key in CORRECTED:
+        if owner(key, n_parties) != index:
+            out[key] = expand(seed, key, m if key == "w" else n, device)
+    if index != 0:
         for k in ("r", "s", "rs"):
             out[k] = expand_scalar(seed, k)
     return out
@@ -78,17 +96,16 @@ def _seeded(seed, m, n, with_corrected: bool, device: bool = False):
 
 @dataclass
 class Predeal:
-    """Everything of a dealing that does not depend on the witness: the seeds, party 0's
-    triple and blinding corrections, and Σ_{i≥1} wᵢ.  A client may make one ahead of the
-    job (the offline phase) and finish it with ``deal_with`` once the witness is known.
+    """Everything of a dealing that does not depend on the witness: the seeds, the triple
+    and blinding corrections, and Σ_{i≥1} wᵢ.  A client may make one ahead of the job
+    (the offline phase) and finish it with ``deal_with`` once the witness is known.
     Secret: kept in memory only, and used for one job only."""
     n_parties: int
     n_vars: int
     domain_size: int
     seeds: list
     w_others: np.ndarray = field(repr=False)
-    z1: np.ndarray = field(repr=False)
-    z2: np.ndarray = field(repr=False)
+    z: dict = field(repr=False)  # "z1"/"z2" -> the owner's correction
     r: int = field(repr=False)
     s: int = field(repr=False)
     rs: int = field(repr=False)
@@ -108,23 +125,27 @@ def predeal(n_parties: int, n_vars: int, domain_size: int, r: int | None = None,
     s = randbelow(R) if s is None else s % R
     seeds = [token(SEED_BYTES) for _ in range(n_parties)]
     on_device = getattr(eng, "on_device", False)  # expand where the engine keeps vectors
-    views = [_seeded(seed, m, n, i > 0, on_device) for i, seed in enumerate(seeds)]
+    views = [_seeded(seed, m, n, i, n_parties, on_device) for i, seed in enumerate(seeds)]
 
-    def total(key, views):
-        acc = eng.vector(views[0][key])
-        for v in views[1:]:
-            acc = eng.add_vec(acc, eng.vector(v[key]))
+    def total(key, parties):
+        acc = None
+        for i in parties:
+            v = eng.vector(views[i][key])
+            acc = v if acc is None else eng.add_vec(acc, v)
         return acc
 
-    def residual(value, key):
-        return eng.to_wire(eng.sub_vec(value, total(key, views[1:])))
+    def others(key):
+        return [i for i in range(n_parties) if i != owner(key, n_parties)]
 
-    zs = {t: residual(eng.mul_vec(total(f"x{t}", views), total(f"y{t}", views)), f"z{t}") for t in TRIPLES}
+    everyone = range(n_parties)
+    z = {f"z{t}": eng.to_wire(eng.sub_vec(eng.mul_vec(total(f"x{t}", everyone), total(f"y{t}", everyone)),
+                                          total(f"z{t}", others(f"z{t}"))))
+         for t in TRIPLES}
 
     def residual_scalar(value, key):
         return (value - sum(v[key] for v in views[1:])) % R
 
-    return Predeal(n_parties, m, n, seeds, w_others=eng.to_wire(total("w", views[1:])), z1=zs["1"], z2=zs["2"],
+    return Predeal(n_parties, m, n, seeds, w_others=eng.to_wire(total("w", others("w"))), z=z,
                    r=residual_scalar(r, "r"), s=residual_scalar(s, "s"), rs=residual_scalar(r * s % R, "rs"))
 
 
@@ -139,10 +160,15 @@ def deal_with(pre: Predeal, witness, engine: str | None = None) -> list[PartyMat
         raise ValueError(f"witness has {len(w_arr)} values, the predealt material is for {pre.n_vars}")
     pre.used = True
     eng = get_engine(engine)
-    corr = Corrections(w=eng.to_wire(eng.sub_vec(eng.vector(w_arr), eng.vector(pre.w_others))),
-                       z1=pre.z1, z2=pre.z2, r=pre.r, s=pre.s, rs=pre.rs)
-    return [PartyMaterial(i, pre.n_parties, pre.n_vars, pre.domain_size, pre.seeds[i], corr if i == 0 else None)
-            for i in range(pre.n_parties)]
+    explicit = {"w": eng.to_wire(eng.sub_vec(eng.vector(w_arr), eng.vector(pre.w_others))), **pre.z}
+    out = []
+    for i in range(pre.n_parties):
+        mine = {k: v for k, v in explicit.items() if owner(k, pre.n_parties) == i}
+        if i == 0:
+            mine.update(r=pre.r, s=pre.s, rs=pre.rs)
+        corr = Corrections(**mine) if mine else None
+        out.append(PartyMaterial(i, pre.n_parties, pre.n_vars, pre.domain_size, pre.seeds[i], corr))
+    return out
 
 
 def deal(witness, n_parties: int, domain_size: int, r: int | None = None, s: int | None = None,
@@ -166,12 +192,17 @@ def expand_material(p: PartyMaterial, engine: str | None = None) -> Shares:
     """Party side: the shares this party's material stands for; on an engine that keeps
     vectors on a device, they are expanded there."""
     on_device = getattr(get_engine(engine), "on_device", False)
-    v = _seeded(p.seed, p.n_vars, p.domain_size, p.index > 0, on_device)
+    v = _seeded(p.seed, p.n_vars, p.domain_size, p.index, p.n_parties, on_device)
+    c = p.corrections
+    for key in CORRECTED:
+        if owner(key, p.n_parties) == p.index:
+            arr = getattr(c, key) if c is not None else None
+            if arr is None:
+                raise ValueError(f"party {p.index}'s material lacks its {key} correction")
+            v[key] = arr.copy()
     if p.index == 0:
-        c = p.corrections
-        if c is None:
-            raise ValueError("party 0's material lacks its corrections")
-        v["w"], v["z1"], v["z2"] = c.w.copy(), c.z1.copy(), c.z2.copy()
+        if c is None or c.r is None:
+            raise ValueError("party 0's material lacks its blinding corrections")
         v["r"], v["s"], v["rs"] = c.r, c.s, c.rs
     return Shares(
         w=v["w"],
@@ -183,57 +214,71 @@ def expand_material(p: PartyMaterial, engine: str | None = None) -> Shares:
 # ---------------------------------------------------------------- wire form of a party's material
 
 _MAT_HEADER = b"CMEM"
-_MAT_FIELDS = 5  # index, n_parties, n_vars, domain_size, has_corrections
+_MAT_FIELDS = 5  # index, n_parties, n_vars, domain_size, flags
+_SCALARS = 1     # flag bit: the r, s, r·s corrections follow the vectors
+
+
+def _flags(index: int, n_parties: int) -> int:
+    """Bit 0: scalars; bit 1 + j: CORRECTED[j]'s correction."""
+    bits = _SCALARS if index == 0 else 0
+    for j, key in enumerate(CORRECTED):
+        if owner(key, n_parties) == index:
+            bits |= 2 << j
+    return bits
 
 
 def material_to_bytes(p: PartyMaterial) -> bytes:
-    head = _MAT_HEADER + b"".join(
-        int(v).to_bytes(4, "little")
-        for v in (p.index, p.n_parties, p.n_vars, p.domain_size, p.corrections is not None)
-    )
-    body = p.seed
-    if p.corrections is not None:
-        c = p.corrections
-        body += b"".join(np.ascontiguousarray(a, dtype="<u8").tobytes() for a in (c.w, c.z1, c.z2))
-        body += b"".join(v.to_bytes(N8, "little") for v in (c.r, c.s, c.rs))
-    return head + body
+    flags = _flags(p.index, p.n_parties)
+    head = _MAT_HEADER + b"".join(int(v).to_bytes(4, "little")
+                                  for v in (p.index, p.n_parties, p.n_vars, p.domain_size, flags))
+    parts = [head, p.seed]
+    c = p.corrections
+    for j, key in enumerate(CORRECTED):
+        if flags & (2 << j):
+            parts.append(np.ascontiguousarray(getattr(c, key), dtype="<u8").tobytes())
+    if flags & _SCALARS:
+        parts += [v.to_bytes(N8, "little") for v in (c.r, c.s, c.rs)]
+    return b"".join(parts)
 
 
-def material_size(index: int, n_vars: int, domain_size: int) -> int:
+def material_size(index: int, n_parties: int, n_vars: int, domain_size: int) -> int:
     """Exact byte length of :func:`material_to_bytes` for this party, so a node can
     refuse an oversized or short upload before buffering it."""
+    flags = _flags(index, n_parties)
     size = len(_MAT_HEADER) + 4 * _MAT_FIELDS + SEED_BYTES
-    if index == 0:
-        size += N8 * (n_vars + 2 * domain_size + 3)
-    return size
+    for j, key in enumerate(CORRECTED):
+        if flags & (2 << j):
+            size += N8 * (n_vars if key == "w" else domain_size)
+    return size + (3 * N8 if flags & _SCALARS else 0)
 
 
 def material_from_bytes(raw: bytes, *, index: int, n_parties: int, n_vars: int, domain_size: int) -> PartyMaterial:
     """Parse and check material against what the job manifest and circuit say."""
-    want = material_size(index, n_vars, domain_size)
+    want = material_size(index, n_parties, n_vars, domain_size)
     if len(raw) != want:
         raise ValueError(f"share material is {len(raw)} bytes, expected {want} for party {index}")
     if raw[:4] != _MAT_HEADER:
         raise ValueError("share material has a bad header")
     fields = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "little") for i in range(_MAT_FIELDS)]
-    if fields[:4] != [index, n_parties, n_vars, domain_size] or fields[4] != (index == 0):
+    flags = _flags(index, n_parties)
+    if fields[:4] != [index, n_parties, n_vars, domain_size] or fields[4] != flags:
         raise ValueError(f"share material is for party {fields[0]} of {fields[1]} "
                          f"(nVars {fields[2]}, domain {fields[3]}), not what the manifest says")
     off = 4 + 4 * _MAT_FIELDS
     seed = bytes(raw[off:off + SEED_BYTES])
     off += SEED_BYTES
-    corrections = None
-    if index == 0:
-        arrays = []
-        for n in (n_vars, domain_size, domain_size):
+    found = {}
+    for j, key in enumerate(CORRECTED):
+        if flags & (2 << j):
+            n = n_vars if key == "w" else domain_size
             arr = np.frombuffer(raw[off:off + N8 * n], dtype="<u8").astype(np.uint64).reshape(n, 4)
-            arrays.append(arr)
-            off += N8 * n
-        r, s, rs = (int.from_bytes(raw[off + N8 * i:off + N8 * (i + 1)], "little") for i in range(3))
-        for name, arr in zip(("w", "z1", "z2"), arrays):
             if not below(arr, R).all():
-                raise ValueError(f"share material: a value of {name} is not below r")
+                raise ValueError(f"share material: a value of {key} is not below r")
+            found[key] = arr
+            off += N8 * n
+    if flags & _SCALARS:
+        r, s, rs = (int.from_bytes(raw[off + N8 * i:off + N8 * (i + 1)], "little") for i in range(3))
         if max(r, s, rs) >= R:
             raise ValueError("share material: a blinding share is not below r")
-        corrections = Corrections(*arrays, r, s, rs)
-    return PartyMaterial(index, n_parties, n_vars, domain_size, seed, corrections)
+        found.update(r=r, s=s, rs=rs)
+    return PartyMaterial(index, n_parties, n_vars, domain_size, seed, Corrections(**found) if found else None)

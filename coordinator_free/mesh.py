@@ -19,7 +19,10 @@ from coordinator_free import identity as ident
 from protos import coprove_pb2 as pb
 from protos import coprove_pb2_grpc as rpc
 
-PART_BYTES = 1 << 20
+# 4 MiB parts, up to PIPELINE of them in flight per message: one call per part in lock
+# step ran a 2^20 job's 179 MB a node sends at ~160 MB/s (H200 host, three nodes)
+PART_BYTES = 4 << 20
+PIPELINE = 8
 # a peer that stays unreachable this long fails the job, even if the deadline is later
 UNREACHABLE_SECONDS = 15.0
 _RETRY = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.NOT_FOUND)
@@ -82,19 +85,40 @@ class GrpcTransport:
         self._seq[to] += 1
         n_parts = max(1, -(-len(payload) // PART_BYTES))
         stub = self._channels.stub(party)
+        view = memoryview(payload)
+        in_flight = []
         for part in range(n_parts):
             chunk = pb.PeerChunk(job_id=self._job.job_id, sender=self.index, seq=seq, part=part,
-                                 n_parts=n_parts, data=payload[part * PART_BYTES:(part + 1) * PART_BYTES])
-            self._send_part(party, stub, chunk)
+                                 n_parts=n_parts, data=bytes(view[part * PART_BYTES:(part + 1) * PART_BYTES]))
+            if part == 0:
+                # the first part alone: it waits out a peer that has not got the job yet
+                self._send_part(party, stub, chunk)
+                continue
+            in_flight.append((chunk, stub.PeerSend.future(chunk, timeout=self._part_timeout())))
+            if len(in_flight) >= PIPELINE:
+                self._settle(party, stub, in_flight.pop(0))
+        for item in in_flight:
+            self._settle(party, stub, item)
         self._stats["bytes_sent"] += len(payload)
         self._stats["messages_sent"] += 1
         self._job.bytes_sent += len(payload)
+
+    def _part_timeout(self) -> float:
+        return max(0.1, min(self._job.work_remaining(), 30.0))
+
+    def _settle(self, party, stub, item):
+        """Wait for a pipelined part; one that failed goes through the retrying path."""
+        chunk, fut = item
+        try:
+            fut.result()
+        except grpc.RpcError:
+            self._send_part(party, stub, chunk)
 
     def _send_part(self, party, stub, chunk):
         give_up = time.monotonic() + min(self._job.work_remaining(), UNREACHABLE_SECONDS)
         delay = 0.05
         while True:
-            timeout = max(0.1, min(self._job.work_remaining(), 30.0))
+            timeout = self._part_timeout()
             try:
                 stub.PeerSend(chunk, timeout=timeout)
                 return

@@ -146,7 +146,7 @@ class NodeService(rpc.NodeServicer):
         m = first.manifest
         self.faults.at("submit")
         zkey, parties = self._check_manifest(m, context)
-        want = material_size(m.party_index, zkey.n_vars, zkey.domain_size)
+        want = material_size(m.party_index, m.n_parties, zkey.n_vars, zkey.domain_size)
         if m.material_size != want:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                           f"manifest announces {m.material_size} bytes of material, expected {want}")
@@ -224,8 +224,7 @@ class NodeService(rpc.NodeServicer):
             shares = expand_material(material)
             t_expand = time.perf_counter() - t_expand
             if material.corrections is not None:
-                for arr in (material.corrections.w, material.corrections.z1, material.corrections.z2):
-                    arr.fill(0)  # the expanded shares are all this node keeps
+                material.corrections.wipe()  # the expanded shares are all this node keeps
             del material
             transport = self.faults.wrap(GrpcTransport(job, self.channels))
             if self.cfg.misbehave:

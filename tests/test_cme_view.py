@@ -130,7 +130,7 @@ def test_dealing_to_party_0_is_uniform_and_witness_independent(two_witnesses):
         firsts = []
         for _ in range(JOBS):
             c = deal(w, N_PARTIES, zkey.domain_size)[0].corrections
-            vals = limbs_to_ints(c.w) + limbs_to_ints(c.z1) + limbs_to_ints(c.z2) + [c.r, c.s, c.rs]
+            vals = [v for arr in c.vectors().values() for v in limbs_to_ints(arr)] + [c.r, c.s, c.rs]
             firsts.append(vals[0:5])
             u += [v / FR_MODULUS for v in vals]
         # w₀[0] is the share of the constant 1 and still looks random

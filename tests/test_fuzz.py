@@ -709,7 +709,7 @@ U32 = st.one_of(st.sampled_from([0, 1, 2, 3, 16, 1 << 16, (1 << 16) + 1, 1 << 31
 U64 = st.one_of(st.sampled_from([0, 1, 1 << 20, 8 << 20, 1 << 32, (1 << 63), (1 << 64) - 1]),
                 st.integers(0, (1 << 64) - 1))
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=24)
-PART_BYTES = 1 << 20
+from coordinator_free.mesh import PART_BYTES  # noqa: E402
 MAX_MESSAGE = 8 << 20
 
 

@@ -48,7 +48,8 @@ def test_sources_expand(name):
     src = _build.source(name, {"CURVE_G2": 1, "ACC_CHUNK": 64})
     assert "#include" not in src
     assert src.startswith("#define ACC_CHUNK 64\n#define CURVE_G2 1\n")
-    assert src.count("__constant__ unsigned int FQ_MOD[8]") == 1
+    # the field constants once in every file of field arithmetic (chacha.cu has none)
+    assert src.count("__constant__ unsigned int FQ_MOD[8]") == (name != "chacha.cu")
 
 
 def test_fq2_lazy_multiply_on_host(tmp_path):

@@ -62,14 +62,15 @@ def test_no_witness_value_or_share_leaves_the_client(monkeypatch, tmp_path):
     w = limbs_to_ints(read_wtns(THREE / "witness.wtns").values)
     private = w[zkey.n_public + 1:]
     dealt = []
-    real_deal = client_mod.deal
+    real_deal = client_mod.deal_with
 
     def observing_deal(*args, **kw):
         materials = real_deal(*args, **kw)
-        dealt.append([(m.seed, limbs_to_ints(m.corrections.w) if m.corrections else []) for m in materials])
+        dealt.append([(m.seed, [v for arr in m.corrections.vectors().values() for v in limbs_to_ints(arr)]
+                       if m.corrections else []) for m in materials])
         return materials
 
-    monkeypatch.setattr(client_mod, "deal", observing_deal)
+    monkeypatch.setattr(client_mod, "deal_with", observing_deal)
     with LocalNetwork(3, extra_args=["--metrics", "127.0.0.1:0"], workdir=tmp_path) as net:
         with Client(net.committee) as client:
             proof, public, _ = client.prove(THREE / "circuit.zkey", THREE / "witness.wtns")
