@@ -3,8 +3,11 @@
 The local operations are ``prover``'s, applied to this party's summand (they are
 linear).  What differs from one party holding everything:
 - constants (α1, β1, β2) are added by party 0 only;
-- products use the dealt Beaver triples: open d = a − x and e = b − y, then
-  [a∘b] = [z] + d∘[y] + e∘[x] + d∘e (the last term at party 0 only);
+- products use the dealt Beaver triple: open d = a − x and e = b − y, then
+  [a∘b] = [z1] + d∘[y] + e∘[x] + d∘e (the last term at party 0 only); the product on
+  the odd coset, odd_coset(a)∘odd_coset(b), uses the triple's image (odd_coset([x]),
+  odd_coset([y]), [z2]) with the masks odd_coset(d), odd_coset(e), which every party
+  computes from the opened d and e: one opening serves both products;
 - opening is the round-1 exchange with chunk owners: party k sums everyone's
   share of chunk k and sends the opened chunk back, so traffic stays linear in n
   and every party does the same work;
@@ -18,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from cme import messages as M
-from cme.dealing import TRIPLES, Shares
+from cme.dealing import Shares
 from cme.transport import CLIENT
 from prover.local_ops import CURVES, LocalOps, public_point
 
@@ -36,7 +39,7 @@ class AdditiveOps(LocalOps):
         self.transport = transport
         self._shares = shares
         self._w = self.from_wire(shares.w)
-        self._triples = [tuple(self.from_wire(a) for a in shares.triples[t]) for t in TRIPLES]
+        self._x, self._y, self._z1, self._z2 = (self.from_wire(a) for a in (shares.x, shares.y, shares.z1, shares.z2))
 
     def witness(self):
         return self._w
@@ -48,30 +51,23 @@ class AdditiveOps(LocalOps):
         return CURVES[group].add(a, public_point(group, p)) if self.i == 0 else a
 
     # round 1 ------------------------------------------------------------------
-    def multiply_and_open(self, pairs, points):
-        if len(pairs) > len(self._triples):
-            raise RuntimeError(f"{len(pairs)} products asked for, {len(self._triples)} triples dealt")
+    def multiply_and_open(self, a, b, points):
         if any(g != "g1" for g, _ in points) or len(points) != 2:
             raise RuntimeError("round 1 opens exactly two G1 points (πA, B1)")
-        masked = []
-        for (a, b), (x, y, _) in zip(pairs, self._triples):
-            masked += [self.sub_vec(a, x), self.sub_vec(b, y)]
-        lengths = [len(v) for v in masked]
-        flat = self.to_wire(self.concat(masked))
+        n = len(a)
+        if len(b) != n or len(self._x) != n:
+            raise RuntimeError(f"vectors of {len(a)} and {len(b)} values; the triple has {len(self._x)}")
+        flat = self.to_wire(self.concat([self.sub_vec(a, self._x), self.sub_vec(b, self._y)]))
         opened_flat, opened_points = self._timed("exchange", self._exchange, flat, [p for _, p in points])
-        opened = []
-        pos = 0
-        for n in lengths:
-            opened.append(self.from_wire(opened_flat[pos:pos + n]))
-            pos += n
-        products = []
-        for j, (x, y, z) in enumerate(self._triples[:len(pairs)]):
-            d, e = opened[2 * j], opened[2 * j + 1]
-            ab = self.add_vec(z, self.add_vec(self.mul_vec(d, y), self.mul_vec(e, x)))
-            if self.i == 0:
-                ab = self.add_vec(ab, self.mul_vec(d, e))
-            products.append(ab)
-        return products, opened_points
+        d, e = self.from_wire(opened_flat[:n]), self.from_wire(opened_flat[n:])
+        c_dom = self._beaver(d, e, self._x, self._y, self._z1)
+        ab_odd = self._beaver(self.odd_coset(d), self.odd_coset(e), self.odd_coset(self._x),
+                              self.odd_coset(self._y), self._z2)
+        return [c_dom, ab_odd], opened_points
+
+    def _beaver(self, d, e, x, y, z):
+        ab = self.add_vec(z, self.add_vec(self.mul_vec(d, y), self.mul_vec(e, x)))
+        return self.add_vec(ab, self.mul_vec(d, e)) if self.i == 0 else ab
 
     def _exchange(self, flat: np.ndarray, point_shares):
         """Chunk-owner opening of ``flat`` and all-to-all opening of the point shares."""

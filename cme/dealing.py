@@ -1,7 +1,9 @@
 """The client's dealing of additive shares, and each party's expansion of what it got.
 
-w = Σ wᵢ, and likewise for two Beaver triples (x, y, z = x∘y) of length n — one for
-the product on the domain, one on the odd coset — and for r, s and r·s.  Every
+w = Σ wᵢ, and likewise for a Beaver triple (x, y, z1 = x∘y) of length n for the product
+on the domain, for z2 = odd_coset(x)∘odd_coset(y) (the triple of the product on the odd
+coset is the odd-coset image of the first: each party transforms its own x and y shares,
+so round 1 opens one pair of masked vectors, not two), and for r, s and r·s.  Every
 party i gets a fresh 32-byte seed and expands from it every share it is not sent.
 Three vectors cannot all be seed-expanded, since the shares must add up: w (to the
 witness) and z1, z2 (to x∘y).  Each of them goes explicitly, as a correction, to one
@@ -25,7 +27,6 @@ from prover.limbs import below, ints_to_limbs
 
 R = FR_MODULUS
 N8 = 32
-TRIPLES = ("1", "2")  # 1: domain product a_dom∘b_dom, 2: odd-coset product a_odd∘b_odd
 
 
 CORRECTED = ("w", "z1", "z2")  # the explicitly sent vectors, in wire order
@@ -73,9 +74,13 @@ class PartyMaterial:
 
 @dataclass
 class Shares:
-    """One party's expanded shares: canonical (n, 4) arrays and ints."""
+    """One party's expanded shares: canonical (n, 4) arrays (CuPy where expanded on a
+    device) and ints.  The coset triple's x and y shares are odd_coset(x), odd_coset(y)."""
     w: np.ndarray
-    triples: dict  # "1"/"2" -> (x, y, z)
+    x: np.ndarray
+    y: np.ndarray
+    z1: np.ndarray
+    z2: np.ndarray
     r: int
     s: int
     rs: int
@@ -84,7 +89,7 @@ class Shares:
 def _seeded(seed, m, n, index: int, n_parties: int, device: bool = False):
     """Everything party ``index`` expands from its seed: the vectors it is not sent (and
     r, s, r·s unless it is party 0); ``device``: generated on the CUDA device (same values)."""
-    out = {f"{c}{t}": expand(seed, f"{c}{t}", n, device) for t in TRIPLES for c in "xy"}
+    out = {k: expand(seed, k, n, device) for k in ("x1", "y1")}
     for key in CORRECTED:
         if owner(key, n_parties) != index:
             out[key] = expand(seed, key, m if key == "w" else n, device)
@@ -138,9 +143,9 @@ def predeal(n_parties: int, n_vars: int, domain_size: int, r: int | None = None,
         return [i for i in range(n_parties) if i != owner(key, n_parties)]
 
     everyone = range(n_parties)
-    z = {f"z{t}": eng.to_wire(eng.sub_vec(eng.mul_vec(total(f"x{t}", everyone), total(f"y{t}", everyone)),
-                                          total(f"z{t}", others(f"z{t}"))))
-         for t in TRIPLES}
+    x, y = total("x1", everyone), total("y1", everyone)
+    products = {"z1": eng.mul_vec(x, y), "z2": eng.mul_vec(eng.odd_coset(x), eng.odd_coset(y))}
+    z = {k: eng.to_wire(eng.sub_vec(v, total(k, others(k)))) for k, v in products.items()}
 
     def residual_scalar(value, key):
         return (value - sum(v[key] for v in views[1:])) % R
@@ -204,11 +209,7 @@ def expand_material(p: PartyMaterial, engine: str | None = None) -> Shares:
         if c is None or c.r is None:
             raise ValueError("party 0's material lacks its blinding corrections")
         v["r"], v["s"], v["rs"] = c.r, c.s, c.rs
-    return Shares(
-        w=v["w"],
-        triples={t: (v[f"x{t}"], v[f"y{t}"], v[f"z{t}"]) for t in TRIPLES},
-        r=v["r"], s=v["s"], rs=v["rs"],
-    )
+    return Shares(w=v["w"], x=v["x1"], y=v["y1"], z1=v["z1"], z2=v["z2"], r=v["r"], s=v["s"], rs=v["rs"])
 
 
 # ---------------------------------------------------------------- wire form of a party's material

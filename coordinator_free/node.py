@@ -370,9 +370,9 @@ def serve(cfg: NodeConfig, listen: str, metrics: NodeMetrics | None = None):
 
 def _buffer_limit(domain_size: int, n_parties: int) -> int:
     """What a job may hold of its peers' messages: twice round 1's honest traffic (each
-    peer sends this party its share of our chunk of the 4n masked values, then its own
-    opened chunk: 2·(N−1)·4n/N field elements), plus 64 MiB for points and headers."""
-    chunk = -(-4 * domain_size // n_parties)
+    peer sends this party its share of our chunk of the 2n masked values, then its own
+    opened chunk: 2·(N−1)·2n/N field elements), plus 64 MiB for points and headers."""
+    chunk = -(-2 * domain_size // n_parties)
     return 2 * 2 * (n_parties - 1) * chunk * 32 + (64 << 20)
 
 

@@ -26,11 +26,9 @@ def groth16_prove(zkey, ops: ShareOps) -> Any:
     w = ops.witness()
     r, s, rs = ops.blinding()
 
-    # Quotient inputs: the A and B rows on the domain and on the odd coset.
+    # Quotient inputs: the A and B rows on the domain.
     a_dom = ops.sparse_matvec(0, zkey.coeffs, w, n)
     b_dom = ops.sparse_matvec(1, zkey.coeffs, w, n)
-    a_odd = ops.odd_coset(a_dom)
-    b_odd = ops.odd_coset(b_dom)
 
     # pi_a and b1 are needed opened before pi_c, so they are computed before the
     # exchange and ride in it; pi_b is independent of everything else.
@@ -38,10 +36,8 @@ def groth16_prove(zkey, ops: ShareOps) -> Any:
     b1 = ops.add_public(G1, ops.add(G1, ops.msm(G1, zkey.b1, w), ops.scalar_mul(G1, s, zkey.delta1)), zkey.beta1)
     pi_b = ops.add_public(G2, ops.add(G2, ops.msm(G2, zkey.b2, w), ops.scalar_mul(G2, s, zkey.delta2)), zkey.beta2)
 
-    # Round 1: C = A∘B on the domain, (A∘B) on the coset, and open pi_a, b1.
-    (c_dom, ab_odd), (pi_a_open, b1_open) = ops.multiply_and_open(
-        [(a_dom, b_dom), (a_odd, b_odd)], [(G1, pi_a), (G1, b1)]
-    )
+    # Round 1: C = A∘B on the domain, A·B on the odd coset, and open pi_a, b1.
+    (c_dom, ab_odd), (pi_a_open, b1_open) = ops.multiply_and_open(a_dom, b_dom, [(G1, pi_a), (G1, b1)])
     h = ops.sub_vec(ab_odd, ops.odd_coset(c_dom))
 
     # pi_c: the private-witness part, the quotient, and the blinding cross terms.

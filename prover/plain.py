@@ -49,8 +49,8 @@ class PlainOps(LocalOps):
     def add_public(self, group, a, p):
         return CURVES[group].add(a, public_point(group, p))
 
-    def multiply_and_open(self, pairs, points):
-        return [self.mul_vec(a, b) for a, b in pairs], [p for _, p in points]
+    def multiply_and_open(self, a, b, points):
+        return [self.mul_vec(a, b), self.mul_vec(self.odd_coset(a), self.odd_coset(b))], [p for _, p in points]
 
     def output(self, pi_a, pi_b, pi_c):
         return Proof(pi_a, pi_b, pi_c)

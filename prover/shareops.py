@@ -59,13 +59,16 @@ class ShareOps(Protocol):
         """[A + P] for a public P (exactly one party adds it).  Local."""
 
     def multiply_and_open(
-        self, pairs: Sequence[tuple[Vec, Vec]], points: Sequence[tuple[Group, Point]]
+        self, a: Vec, b: Vec, points: Sequence[tuple[Group, Point]]
     ) -> tuple[list[Vec], list[PublicPoint]]:
-        """([x∘y] for each pair, and the opened value of each point).
+        """([a∘b, odd_coset(a)∘odd_coset(b)], and the opened value of each point).
 
-        Network: the one all-to-all exchange of round 1.  The products use the dealt
-        Beaver triples; a point is opened only when it is already masked (πA by r·δ1,
-        B1 by s·δ1), so openings reveal nothing beyond the proof.
+        Network: the one all-to-all exchange of round 1.  The products use one dealt
+        Beaver triple (x, y, x∘y) and its odd-coset image (odd_coset(x), odd_coset(y),
+        their product): the coset product's masked inputs are the odd-coset transforms of
+        the domain product's, so only a − x and b − y are opened.  A point is opened only
+        when it is already masked (πA by r·δ1, B1 by s·δ1), so openings reveal nothing
+        beyond the proof.
         """
 
     def output(self, pi_a: PublicPoint, pi_b: Point, pi_c: Point) -> Any:

@@ -93,8 +93,9 @@ def test_traffic_per_party_is_linear_and_balanced():
     for n in (2, 3, 5):
         _, _, report = prove_local(zkey, wtns, n)
         sent = [report.party_stats[i]["bytes_sent"] for i in range(n)]
-        # 4 masked vectors of n elements: send (N−1)/N of them, then the owned chunk to N−1 peers
-        expected = 2 * 4 * zkey.domain_size * 32 * (n - 1) / n
+        # 2 masked vectors of n elements (a − x, b − y; the coset product reuses them):
+        # send (N−1)/N of them, then the owned chunk to N−1 peers
+        expected = 2 * 2 * zkey.domain_size * 32 * (n - 1) / n
         for b in sent:
             assert expected <= b <= expected + n * 400, (n, sent, expected)
 
