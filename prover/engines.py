@@ -64,6 +64,10 @@ class ReferenceEngine:
         points = (g1_from_array if group == "g1" else g2_from_array)(bases)
         return msm_pippenger(G1 if group == "g1" else G2, points, v)
 
+    def msm_later(self, group, bases, v):
+        p = self.msm(group, bases, v)
+        return lambda: p
+
 
 class BackendEngine:
     """A ``gpu_msm`` backend ("cpu" or "cuda"); vectors are canonical arrays.
@@ -163,6 +167,17 @@ class BackendEngine:
         if group == "g1":
             return g1_from_array(self._b.msm_g1(self._bases(bases), v).reshape(1, 2, 4))[0]
         return g2_from_array(self._b.msm_g2(self._bases(bases), v).reshape(1, 2, 2, 4))[0]
+
+    def msm_later(self, group, bases, v):
+        """A function giving the MSM: started now on its own stream where the backend can
+        (cuda), so it overlaps what the caller does next; else computed now."""
+        if not hasattr(self._b, "msm_start"):
+            p = self.msm(group, bases, v)
+            return lambda: p
+        result = self._b.msm_start(group, self._bases(bases), v)
+        if group == "g1":
+            return lambda: g1_from_array(result().reshape(1, 2, 4))[0]
+        return lambda: g2_from_array(result().reshape(1, 2, 2, 4))[0]
 
 
 def _cached(cache: dict, obj):

@@ -76,6 +76,10 @@ class LocalOps:
     def msm(self, group, bases, v):
         return self._timed(f"msm_{group}", self.eng.msm, group, bases, v)
 
+    def msm_later(self, group, bases, v):
+        started = self._timed(f"msm_{group}", self.eng.msm_later, group, bases, v)
+        return lambda: self._timed("msm_wait", started)
+
     def scalar_mul(self, group, k, p):
         return CURVES[group].mul(public_point(group, p), k)
 

@@ -13,7 +13,7 @@ are canonical numpy arrays or reference points, as the readers return them.
 
 from __future__ import annotations
 
-from typing import Any, Protocol, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
@@ -45,6 +45,10 @@ class ShareOps(Protocol):
 
     def msm(self, group: Group, bases: np.ndarray, v: Vec) -> Point:
         """[Σ v_i·B_i] for public bases.  Local (the engine's MSM on this party's scalars)."""
+
+    def msm_later(self, group: Group, bases: np.ndarray, v: Vec) -> Callable[[], Point]:
+        """``msm``, started now and returned as a function giving [Σ v_i·B_i]: an engine
+        with a device runs it while the caller goes on (the round-1 exchange).  Local."""
 
     def scalar_mul(self, group: Group, k: Scalar, p: PublicPoint) -> Point:
         """[k·P] for a public point P.  Local."""

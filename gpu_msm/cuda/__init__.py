@@ -12,13 +12,13 @@ coefficients there).  Importing this module needs CuPy; kernels compile at first
 from __future__ import annotations
 
 from gpu_msm.cuda.fixed_base import fixed_base_g1, fixed_base_g2
-from gpu_msm.cuda.msm import (ResidentBases, msm_g1, msm_g2, release_bases, resident_bases,
-                              upload_bases)
+from gpu_msm.cuda.msm import (ResidentBases, msm_g1, msm_g2, msm_start, release_bases,
+                              resident_bases, upload_bases)
 from gpu_msm.cuda.transform import intt, ntt, odd_coset
 from gpu_msm.cuda.vec import (SparseMatrix, add_vec, concat, mul_scalar, mul_vec, neg_vec,
                               sparse_matvec, sub_vec, to_device, to_host)
 
-__all__ = ["msm_g1", "msm_g2", "ntt", "intt", "odd_coset", "resident_bases", "release_bases",
+__all__ = ["msm_g1", "msm_g2", "msm_start", "ntt", "intt", "odd_coset", "resident_bases", "release_bases",
            "upload_bases", "ResidentBases", "fixed_base_g1", "fixed_base_g2", "add_vec", "sub_vec",
            "mul_vec", "neg_vec", "mul_scalar", "sparse_matvec", "SparseMatrix", "to_device",
            "to_host", "concat"]

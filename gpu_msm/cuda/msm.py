@@ -594,6 +594,31 @@ def msm(curve: _Curve, bases, scalars, window: int | None = None) -> np.ndarray:
     return affine_to_array(curve, msm_ints(curve, bases, scalars, window))
 
 
+def msm_start(group: str, bases, scalars):
+    """Start an MSM on its own stream and return a function that waits for it and gives
+    the affine array: the prover launches MSMs that do not feed round 1 before the
+    exchange, so the device computes while the host talks to peers.  The inputs may
+    come from work queued on the current stream: the new stream waits for it first."""
+    cp = _cp()
+    curve = G1 if group == "g1" else G2
+    if not isinstance(bases, ResidentBases):
+        bases = upload_bases(bases, curve)
+    elif bases.curve is not curve:
+        raise ValueError(f"resident bases are {bases.curve.name}, not {curve.name}")
+    ready = cp.cuda.Event(disable_timing=True)
+    ready.record()
+    stream = cp.cuda.Stream(non_blocking=True)
+    stream.wait_event(ready)
+    with stream:
+        wins, c = msm_device(curve, bases, scalars)
+
+    def result() -> np.ndarray:
+        stream.synchronize()
+        return affine_to_array(curve, finish(curve, wins.get(stream=stream), c))
+
+    return result
+
+
 def msm_g1(bases, scalars) -> np.ndarray:
     """Σ scalars[i]·bases[i] in G1: (n, 2, 4) (or a ResidentBases) and (n, 4) -> (2, 4)."""
     return msm(G1, bases, scalars)
