@@ -18,6 +18,8 @@ public: πA ends up in the proof, B1 is masked by s·δ1.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from cme import messages as M
@@ -74,9 +76,9 @@ class AdditiveOps(LocalOps):
         n, t, me = self.n_parties, self.transport, self.i
         bounds = chunk_bounds(len(flat), n)
         peers = [k for k in range(n) if k != me]
-        for k in peers:
-            t.send(k, M.encode(M.Message(M.ROUND1_SHARES, self.job_id, me, k,
-                                         flat[bounds[k]:bounds[k + 1]], tuple(point_shares))))
+        self._send_each({k: M.encode(M.Message(M.ROUND1_SHARES, self.job_id, me, k,
+                                               flat[bounds[k]:bounds[k + 1]], tuple(point_shares)))
+                         for k in peers})
         own = self.from_wire(flat[bounds[me]:bounds[me + 1]])
         acc = own
         sums = list(point_shares)
@@ -86,8 +88,8 @@ class AdditiveOps(LocalOps):
             acc = self.add_vec(acc, self.from_wire(msg.values))
             sums = [self.add("g1", s, p) for s, p in zip(sums, msg.points)]
         my_chunk = self.to_wire(acc)
-        for k in peers:
-            t.send(k, M.encode(M.Message(M.ROUND1_OPENED, self.job_id, me, me, my_chunk)))
+        opened = M.encode(M.Message(M.ROUND1_OPENED, self.job_id, me, me, my_chunk))
+        self._send_each({k: opened for k in peers})
         out = np.empty_like(flat)
         out[bounds[me]:bounds[me + 1]] = my_chunk
         for k in peers:
@@ -95,6 +97,17 @@ class AdditiveOps(LocalOps):
                            chunk=k, count=bounds[k + 1] - bounds[k])
             out[bounds[k]:bounds[k + 1]] = msg.values
         return out, sums
+
+    def _send_each(self, payloads: dict) -> None:
+        """Send to every peer at once: one peer's link does not wait for another's
+        (sending in turn, a 2^20 job's round 1 ran at one link's speed)."""
+        if len(payloads) == 1:
+            for k, p in payloads.items():
+                self.transport.send(k, p)
+            return
+        with ThreadPoolExecutor(max_workers=len(payloads), thread_name_prefix="send") as pool:
+            for f in [pool.submit(self.transport.send, k, p) for k, p in payloads.items()]:
+                f.result()
 
     # round 2 ------------------------------------------------------------------
     def output(self, pi_a, pi_b, pi_c):

@@ -7,6 +7,7 @@ runs unless a node is started with the hook.
 from __future__ import annotations
 
 import secrets
+import threading
 
 import numpy as np
 
@@ -35,6 +36,7 @@ class Misbehaving:
         if mode not in MODES:
             raise ValueError(f"unknown misbehaviour {mode!r}; one of {', '.join(MODES)}")
         self._inner, self._mode, self._done = inner, mode, False
+        self._lock = threading.Lock()
 
     @property
     def index(self):
@@ -48,8 +50,9 @@ class Misbehaving:
 
     def send(self, to, payload):
         kind = payload[4]
-        if not self._done:
-            payload = self._corrupt(kind, payload)
+        with self._lock:  # parties send to their peers from several threads
+            if not self._done:
+                payload = self._corrupt(kind, payload)
         self._inner.send(to, payload)
 
     def _corrupt(self, kind, payload):

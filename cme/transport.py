@@ -8,6 +8,7 @@ gRPC lives behind this interface in ``coordinator_free``; ``cme`` never imports 
 from __future__ import annotations
 
 import queue
+import threading
 from typing import Protocol
 
 CLIENT = -1
@@ -60,6 +61,7 @@ class InMemoryTransport:
         self._hub = hub
         self._index = index
         self._stats = {"bytes_sent": 0, "bytes_received": 0, "messages_sent": 0, "messages_received": 0}
+        self._lock = threading.Lock()
 
     @property
     def index(self) -> int:
@@ -69,8 +71,9 @@ class InMemoryTransport:
         if (self._index, to) not in self._hub._boxes:
             raise PeerError(to, "no such peer in this job")
         self._hub._boxes[(self._index, to)].put(bytes(payload))
-        self._stats["bytes_sent"] += len(payload)
-        self._stats["messages_sent"] += 1
+        with self._lock:  # a party sends to its peers from several threads
+            self._stats["bytes_sent"] += len(payload)
+            self._stats["messages_sent"] += 1
 
     def recv(self, frm: int) -> bytes:
         if (frm, self._index) not in self._hub._boxes:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import threading
 import time
 
 from cme import messages as M
@@ -34,17 +35,20 @@ class FaultPlan:
                 raise ValueError(f"--fault {spec!r}: expected STEP:ACTION with STEP in {', '.join(STEPS)} "
                                  f"and ACTION in {', '.join(ACTIONS)}")
             self.step, self.action = step, action
+        self._lock = threading.Lock()
 
     def at(self, step: str) -> None:
-        if self.step == step:
-            self.step = None  # once
-            log.warning("fault injection: %s at step %s", self.action, step)
-            for h in logging.getLogger().handlers:
-                h.flush()
-            if self.action == "stall":
-                time.sleep(STALL_SECONDS)
+        with self._lock:  # reached from several sending threads at once
+            if self.step != step:
                 return
-            os.kill(os.getpid(), ACTIONS[self.action])
+            self.step = None  # once
+        log.warning("fault injection: %s at step %s", self.action, step)
+        for h in logging.getLogger().handlers:
+            h.flush()
+        if self.action == "stall":
+            time.sleep(STALL_SECONDS)
+            return
+        os.kill(os.getpid(), ACTIONS[self.action])
 
     def wrap(self, transport):
         return _FaultyTransport(transport, self) if self.step in ("exchange", "output") else transport

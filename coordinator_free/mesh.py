@@ -68,6 +68,7 @@ class GrpcTransport:
         self._seq = {p.index: 0 for p in job.parties}
         self._by_index = {p.index: p for p in job.parties}
         self._stats = {"bytes_sent": 0, "bytes_received": 0, "messages_sent": 0, "messages_received": 0}
+        self._lock = threading.Lock()
 
     @property
     def index(self) -> int:
@@ -99,9 +100,10 @@ class GrpcTransport:
                 self._settle(party, stub, in_flight.pop(0))
         for item in in_flight:
             self._settle(party, stub, item)
-        self._stats["bytes_sent"] += len(payload)
-        self._stats["messages_sent"] += 1
-        self._job.bytes_sent += len(payload)
+        with self._lock:  # a party sends to its peers from several threads
+            self._stats["bytes_sent"] += len(payload)
+            self._stats["messages_sent"] += 1
+            self._job.bytes_sent += len(payload)
 
     def _part_timeout(self) -> float:
         return max(0.1, min(self._job.work_remaining(), 30.0))

@@ -232,7 +232,7 @@ def _tuned(curve: _Curve, n: int) -> dict | None:
 
 
 def msm_device(curve: _Curve, bases: ResidentBases, scalars, window: int | None = None,
-               marks: list | None = None, block: int | None = None):
+               marks: list | None = None, block: int | None = None, keep: list | None = None):
     """Run the device pipeline; returns (window sums, c): the sums Σ_d d·B_d of each
     window as XYZZ Montgomery words (nwin, words) on the device, and the window size.
     ``finish`` combines them on the host.
@@ -240,6 +240,9 @@ def msm_device(curve: _Curve, bases: ResidentBases, scalars, window: int | None 
     ``scalars`` (n, 4) uint64 (numpy or CuPy) or (n, 8) uint32 on the device; n may be
     smaller than len(bases): the first n bases are used.  Asynchronous: nothing syncs.
     ``marks``, when a list, receives (stage name, recorded CUDA event) pairs.
+    ``keep``, when a list, receives every temporary: a caller that does not wait for
+    the stream holds them until it does, so no allocation elsewhere reuses their memory
+    while kernels still use it (seen as wrong MSMs with parties in threads).
     ``window`` / ``block`` (accumulate's ACC_BLOCK): None takes the `coprove tune` cache's
     entry for this device and size, else WINDOW_TABLE / the cost model and TUNING.
     """
@@ -281,6 +284,8 @@ def msm_device(curve: _Curve, bases: ResidentBases, scalars, window: int | None 
     mark("scan")
     entries = cp.empty(max_entries, cp.uint32)
     k.get_function("msm_sort_scatter")((_grid(n)[0], nwin), (BLOCK,), (keys, _u32(n), ends, entries))
+    if keep is not None:
+        keep.append(keys)
     del keys
     starts = ends
     mark("sort")
@@ -325,6 +330,8 @@ def msm_device(curve: _Curve, bases: ResidentBases, scalars, window: int | None 
         k.get_function("msm_combine")((K2, nwin), (256,), (inT, inR, _u32(K), _u32(log_m), outT, outR, _u32(K2)))
         K, log_m = K2, log_m + 8
     mark("collect")
+    if keep is not None:
+        keep += [s, counts, ends, total, entries, buckets, first_part, last_part, lists, list_counts, sums]
     return sums[-1][0], c
 
 
@@ -609,12 +616,15 @@ def msm_start(group: str, bases, scalars):
     ready.record()
     stream = cp.cuda.Stream(non_blocking=True)
     stream.wait_event(ready)
+    keep: list = [scalars]
     with stream:
-        wins, c = msm_device(curve, bases, scalars)
+        wins, c = msm_device(curve, bases, scalars, keep=keep)
 
     def result() -> np.ndarray:
         stream.synchronize()
-        return affine_to_array(curve, finish(curve, wins.get(stream=stream), c))
+        out = affine_to_array(curve, finish(curve, wins.get(stream=stream), c))
+        keep.clear()
+        return out
 
     return result
 
