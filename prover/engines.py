@@ -9,6 +9,7 @@ around them (blinding terms, sums) are cheap and stay in ``prover.bn254``.
 
 from __future__ import annotations
 
+import threading
 import weakref
 
 import numpy as np
@@ -89,6 +90,7 @@ class BackendEngine:
         # (cuda) the device handles of its point sections
         self._split: dict = {}
         self._resident: dict = {}
+        self._upload_lock = threading.Lock()
 
     def sync(self):
         if self._device:
@@ -126,15 +128,16 @@ class BackendEngine:
 
     def _device_matrix(self, matrix, coeffs, rows):
         """The CSR form of one matrix on the device, kept while the coefficients live."""
-        per = _cached(self._split, coeffs)
-        if per is None:
-            per = {}
-            _remember(self._split, coeffs, per)
-        mat = per.get((matrix, rows))
-        if mat is None:
-            sel = coeffs.matrix == matrix
-            mat = per[(matrix, rows)] = self._b.SparseMatrix(rows, coeffs.constraint[sel], coeffs.signal[sel],
-                                                             coeffs.value[sel])
+        with self._upload_lock:
+            per = _cached(self._split, coeffs)
+            if per is None:
+                per = {}
+                _remember(self._split, coeffs, per)
+            mat = per.get((matrix, rows))
+            if mat is None:
+                sel = coeffs.matrix == matrix
+                mat = per[(matrix, rows)] = self._b.SparseMatrix(rows, coeffs.constraint[sel],
+                                                                 coeffs.signal[sel], coeffs.value[sel])
         return mat
 
     def odd_coset(self, v):
@@ -155,12 +158,15 @@ class BackendEngine:
     def _bases(self, bases):
         if not hasattr(self._b, "upload_bases"):
             return bases
-        handle = _cached(self._resident, bases)
-        if handle is None:
-            # kept on the device for as long as the zkey holding the array lives (not in
-            # the backend's keyed registry: an id is reused once its array is freed)
-            handle = self._b.upload_bases(bases)
-            _remember(self._resident, bases, handle)
+        with self._upload_lock:
+            handle = _cached(self._resident, bases)
+            if handle is None:
+                # kept on the device for as long as the zkey holding the array lives (not
+                # in the backend's keyed registry: an id is reused once its array is
+                # freed).  Under the lock: two parties in threads each uploading and one
+                # handle replacing the other left an MSM still running on freed bases.
+                handle = self._b.upload_bases(bases)
+                _remember(self._resident, bases, handle)
         return handle
 
     def msm(self, group, bases, v):

@@ -616,7 +616,7 @@ def msm_start(group: str, bases, scalars):
     ready.record()
     stream = cp.cuda.Stream(non_blocking=True)
     stream.wait_event(ready)
-    keep: list = [scalars]
+    keep: list = [scalars, bases]  # a caller's handle may be its only reference
     with stream:
         wins, c = msm_device(curve, bases, scalars, keep=keep)
 
