@@ -334,6 +334,46 @@ def test_device_seed_expansion_matches_host(test_seed, n):
         assert np.array_equal(got.get(), expand(seed, label, n)), label
 
 
+@pytest.mark.gpu
+@needs_cuda
+def test_msm_start_from_threads_with_device_work_between(test_seed):
+    """Deferred MSMs (own streams) started from several threads, with allocations and
+    kernels on the default stream while they run, give the synchronous answers."""
+    import threading
+    import cupy as cp
+    import gpu_msm.cuda as gc
+    rng = np.random.default_rng([test_seed, 10])
+    cases = []
+    for t in range(4):
+        curve, to_array = (bn254.G1, bn254.g1_to_array) if t % 2 == 0 else (bn254.G2, bn254.g2_to_array)
+        pts, scalars = _case(curve, rng, 3000, "random")
+        cases.append(("g1" if t % 2 == 0 else "g2", to_array(pts), _limbs(scalars)))
+    want = [getattr(gc, f"msm_{g}")(b, s) for g, b, s in cases]
+    got = [None] * len(cases)
+    errors = []
+
+    def party(i):
+        try:
+            g, b, s = cases[i]
+            fin = gc.msm_start(g, b, gc.to_device(s))  # bases uploaded inside: a local handle
+            for _ in range(20):  # churn the default stream's pool while the MSM runs
+                v = gc.to_device(_limbs([int(x) for x in rng.integers(0, 2**62, 4096)]))
+                gc.mul_vec(v, v)
+            got[i] = fin()
+        except Exception as e:  # surfaced below
+            errors.append(e)
+
+    threads = [threading.Thread(target=party, args=(i,)) for i in range(len(cases))]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors, errors
+    for i, (w, g) in enumerate(zip(want, got)):
+        assert np.array_equal(w, g), f"case {i}"
+    cp.cuda.Device().synchronize()
+
+
 def test_window_combination_on_host():
     """finish(): the host's Horner over window sums (XYZZ, Montgomery words); no GPU."""
     from gpu_msm.cuda import msm as cmsm
