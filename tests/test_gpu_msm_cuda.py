@@ -356,8 +356,9 @@ def test_msm_start_from_threads_with_device_work_between(test_seed):
         try:
             g, b, s = cases[i]
             fin = gc.msm_start(g, b, gc.to_device(s))  # bases uploaded inside: a local handle
+            mine = np.random.default_rng([test_seed, 11, i])  # a Generator is not thread-safe
             for _ in range(20):  # churn the default stream's pool while the MSM runs
-                v = gc.to_device(_limbs([int(x) for x in rng.integers(0, 2**62, 4096)]))
+                v = gc.to_device(_limbs([int(x) for x in mine.integers(0, 2**62, 4096)]))
                 gc.mul_vec(v, v)
             got[i] = fin()
         except Exception as e:  # surfaced below
