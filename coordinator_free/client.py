@@ -35,7 +35,7 @@ from protos import coprove_pb2 as pb
 from protos import coprove_pb2_grpc as rpc
 
 log = logging.getLogger("coprove.client")
-CHUNK = 1 << 20
+CHUNK = 4 << 20  # upload and share-material parts: fewer, larger messages stream faster
 RPC_SECONDS = 30.0
 
 

@@ -190,8 +190,11 @@ def channel_options(server_name: str) -> list[tuple[str, object]]:
 
 
 def server_options() -> list[tuple[str, object]]:
+    # HTTP/2 frames up to 16 MiB instead of 16 KiB: a 4 MiB part in one frame (loopback
+    # microbenchmark here: 914 -> 1124 MB/s for 4 MiB unary calls, 8 in flight)
     return [("grpc.max_receive_message_length", MAX_MESSAGE),
-            ("grpc.max_send_message_length", MAX_MESSAGE)]
+            ("grpc.max_send_message_length", MAX_MESSAGE),
+            ("grpc.http2.max_frame_size", (16 << 20) - 1)]
 
 
 def peer_fingerprint(context) -> str | None:
