@@ -224,4 +224,4 @@ def test_cpu_warm_up_compiles_every_family():
     from gpu_msm.cpu import warmup
     assert warmup._G1_POINT == G1.mul(G1.generator, 2)
     assert warmup._G2_POINT == G2.mul(G2.generator, 2)
-    assert set(warmup.warm_up()) == {"msm_g1", "msm_g2", "ntt", "vector_ops"}
+    assert set(warmup.warm_up()) == {"msm_g1", "msm_g2", "ntt", "vector_ops", "pairing"}
