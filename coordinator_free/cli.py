@@ -225,8 +225,11 @@ def _demo_network(zkey, wtns, proof, public):
 
     t0 = time.perf_counter()
     _warm_cpu_engine()
-    print("demo: starting three nodes on loopback (ephemeral keys, mutual TLS)", file=sys.stderr)
-    with LocalNetwork(3) as net:
+    import gpu_msm
+    gpu = "cuda" in gpu_msm.available_backends()
+    print(f"demo: starting three nodes on loopback (ephemeral keys, mutual TLS, "
+          f"{'sharing GPU 0' if gpu else 'CPU engine'})", file=sys.stderr)
+    with LocalNetwork(3, extra_args=["--gpu", "0"] if gpu else []) as net:
         print(f"demo: nodes up in {time.perf_counter() - t0:.1f}s: "
               + ", ".join(f"{n} at {a}" for n, a in net.addresses.items()), file=sys.stderr)
         ns = argparse.Namespace(zkey=zkey, witness=wtns, proof=proof, public=public,
