@@ -67,6 +67,7 @@ from gpu_msm.cpu.convert import fq_rows_to_mont, fr_rows_from_mont, fr_rows_to_m
 from gpu_msm.cpu.fields import FR_ONE, FR_P, FR_PINV, fr_add, fr_inv, fr_mul, fr_sub, fr_to_mont  # noqa: E402
 from gpu_msm.cpu.mont import ZERO64, limbs, mont_pow  # noqa: E402
 from gpu_msm.cpu.serial import serialized  # noqa: E402
+from gpu_msm.cpu.vec import _put, _row  # noqa: E402  (the row helpers of the vector kernels)
 from prover.bn254 import (FQ_MODULUS, FR_MODULUS, G1, G2, MONT, g1_to_array,  # noqa: E402
                           g2_to_array)
 from prover.limbs import N8, ints_to_limbs, limbs_to_ints  # noqa: E402
@@ -84,17 +85,6 @@ fr_to_mont_rows = serialized(fr_rows_to_mont)
 
 
 # ---------------------------------------------------------------- Fr kernels (Montgomery)
-
-@njit(cache=True, inline="always")
-def _row(a, i):
-    return (a[i, 0], a[i, 1], a[i, 2], a[i, 3])
-
-
-@njit(cache=True, inline="always")
-def _put(a, i, v):
-    for j in range(4):
-        a[i, j] = v[j]
-
 
 @njit(parallel=True, cache=True, nogil=True)
 def _lagrange_kernel(n, start, step, tau, scale, chunk):
