@@ -567,6 +567,11 @@ def finish(curve: _Curve, wins: np.ndarray, c: int):
             acc = dbl(acc)
         if pts[w] is not None:
             acc = _jadd_affine(F, acc, pts[w])
+    return _jacobian_to_affine(curve, acc)
+
+
+def _jacobian_to_affine(curve: _Curve, acc):
+    F = _Fq2Ops if curve.g2 else _FqOps
     X, Y, Z = acc
     if F.is_zero(Z):
         return None
@@ -584,21 +589,51 @@ def msm_ints(curve: _Curve, bases: ResidentBases, scalars, window: int | None = 
     return finish(curve, wins.get(), c)
 
 
-def msm(curve: _Curve, bases, scalars, window: int | None = None) -> np.ndarray:
+# device bytes an MSM needs per point beyond its bases: scalars, two u32 (bucket, point)
+# keys per window at c = 16, and slack for the bucket arrays' share
+_BYTES_PER_POINT = 32 + 2 * 4 * 17 + 64
+
+
+def chunk_points(curve: _Curve, free_bytes: int | None = None) -> int:
+    """How many host-held bases fit on the device at once, with their working memory,
+    using half of what is free (other jobs and nodes share the device)."""
+    if free_bytes is None:
+        free_bytes = _cp().cuda.runtime.memGetInfo()[0]
+    return max(1 << 16, (free_bytes // 2) // (curve.point_words * 4 + _BYTES_PER_POINT))
+
+
+def msm(curve: _Curve, bases, scalars, window: int | None = None, max_points: int | None = None) -> np.ndarray:
     """Host scalars are checked (< r); a numpy array of bases needs exactly one scalar per
-    base, resident bases accept a prefix (the C section's scalars are the witness tail)."""
+    base, resident bases accept a prefix (the C section's scalars are the witness tail).
+    Host bases larger than the device can hold (``max_points``, default from its free
+    memory) go through in chunks whose results are summed on the host."""
     if not isinstance(scalars, _cp().ndarray):
         scalars = np.ascontiguousarray(scalars, dtype=np.uint64)
         if scalars.ndim != 2 or scalars.shape[1] != 4:
             raise ValueError(f"scalars of shape {scalars.shape}: want (n, 4) uint64")
         _check_below(scalars, FR_MODULUS, "scalars")
     if not isinstance(bases, ResidentBases):
-        if np.shape(bases)[0] != scalars.shape[0]:
-            raise ValueError(f"{scalars.shape[0]} scalars for {np.shape(bases)[0]} bases")
+        n = np.shape(bases)[0]
+        if n != scalars.shape[0]:
+            raise ValueError(f"{scalars.shape[0]} scalars for {n} bases")
+        step = max_points or chunk_points(curve)
+        if n > step:
+            return affine_to_array(curve, _msm_chunked(curve, bases, scalars, window, step))
         bases = upload_bases(bases, curve)
     elif bases.curve is not curve:
         raise ValueError(f"resident bases are {bases.curve.name}, not {curve.name}")
     return affine_to_array(curve, msm_ints(curve, bases, scalars, window))
+
+
+def _msm_chunked(curve: _Curve, bases, scalars, window, step: int):
+    """Σ over chunks of ``step`` bases, each uploaded, reduced on the device and freed."""
+    F = _Fq2Ops if curve.g2 else _FqOps
+    acc = (F.one, F.one, F.zero)  # Jacobian infinity
+    for lo in range(0, len(scalars), step):
+        part = msm_ints(curve, upload_bases(bases[lo:lo + step], curve), scalars[lo:lo + step], window)
+        if part is not None:
+            acc = _jadd_affine(F, acc, part)
+    return _jacobian_to_affine(curve, acc)
 
 
 def msm_start(group: str, bases, scalars):
