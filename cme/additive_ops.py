@@ -99,8 +99,7 @@ class AdditiveOps(LocalOps):
         return out, sums
 
     def _send_each(self, payloads: dict) -> None:
-        """Send to every peer at once: one peer's link does not wait for another's
-        (sending in turn, a 2^20 job's round 1 ran at one link's speed)."""
+        """Send to every peer at once, so one peer's link does not wait for another's."""
         if len(payloads) == 1:
             for k, p in payloads.items():
                 self.transport.send(k, p)
