@@ -67,6 +67,7 @@ def circuit(log_n: int, cache: Path, backend):
 
 def bench_single(paths, engine: str, reps: int) -> dict:
     from prover.groth16 import groth16_prove
+    from prover.limbs import limbs_to_ints
     from prover.plain import PlainOps
     from prover.snarkjs_json import vkey_object_from_zkey
     from prover.verify import verify
@@ -75,7 +76,7 @@ def bench_single(paths, engine: str, reps: int) -> dict:
     import secrets
 
     zkey, wtns = read_zkey(paths["zkey"]), read_wtns(paths["wtns"])
-    public = [int.from_bytes(wtns.values[i].astype("<u8").tobytes(), "little") for i in range(1, zkey.n_public + 1)]
+    public = limbs_to_ints(wtns.values[1:zkey.n_public + 1])
     times, stages = [], []
     for rep in range(reps + 1):  # the first is the warm-up (compiles, uploads bases)
         ops = PlainOps(wtns.values, secrets.randbelow(1 << 250), secrets.randbelow(1 << 250), engine)

@@ -129,14 +129,21 @@ def _curve_of(bases) -> _Curve:
     raise ValueError(f"bases of shape {shape}: want (n, 2, 4) for G1 or (n, 2, 2, 4) for G2")
 
 
-def _check_below(limbs: np.ndarray, modulus: int, what: str) -> None:
-    """Every 4-limb row < modulus (lexicographic from the top limb), vectorised."""
+def rows_below(limbs, modulus: int, xp=np):
+    """Row-wise value < modulus for (k, 4) uint64 limbs (numpy, or CuPy with xp=cupy),
+    lexicographic from the top limb."""
     m = [(modulus >> (64 * i)) & (2**64 - 1) for i in range(4)]
-    below = np.zeros(len(limbs), bool)
-    equal = np.ones(len(limbs), bool)
+    below = xp.zeros(len(limbs), bool)
+    equal = xp.ones(len(limbs), bool)
     for i in (3, 2, 1, 0):
-        below |= equal & (limbs[:, i] < np.uint64(m[i]))
-        equal &= limbs[:, i] == np.uint64(m[i])
+        below |= equal & (limbs[:, i] < xp.uint64(m[i]))
+        equal &= limbs[:, i] == xp.uint64(m[i])
+    return below
+
+
+def _check_below(limbs: np.ndarray, modulus: int, what: str) -> None:
+    """Every 4-limb row < modulus, or a ValueError naming the first row that is not."""
+    below = rows_below(limbs, modulus)
     if not below.all():
         raise ValueError(f"{what}: coordinate not reduced below the modulus at row "
                          f"{int(np.argmin(below))}")
@@ -607,22 +614,32 @@ def msm(curve: _Curve, bases, scalars, window: int | None = None, max_points: in
     base, resident bases accept a prefix (the C section's scalars are the witness tail).
     Host bases larger than the device can hold (``max_points``, default from its free
     memory) go through in chunks whose results are summed on the host."""
+    scalars = _checked_scalars(curve, bases, scalars)
+    if not isinstance(bases, ResidentBases):
+        step = max_points or chunk_points(curve)
+        if len(scalars) > step:
+            return affine_to_array(curve, _msm_chunked(curve, bases, scalars, window, step))
+    return affine_to_array(curve, msm_ints(curve, _on_device(curve, bases), scalars, window))
+
+
+def _checked_scalars(curve: _Curve, bases, scalars):
+    """The API's checks: host scalars (n, 4) below r, one per base of a numpy array (a
+    prefix of resident bases), resident bases of this curve."""
     if not isinstance(scalars, _cp().ndarray):
         scalars = np.ascontiguousarray(scalars, dtype=np.uint64)
         if scalars.ndim != 2 or scalars.shape[1] != 4:
             raise ValueError(f"scalars of shape {scalars.shape}: want (n, 4) uint64")
         _check_below(scalars, FR_MODULUS, "scalars")
-    if not isinstance(bases, ResidentBases):
-        n = np.shape(bases)[0]
-        if n != scalars.shape[0]:
-            raise ValueError(f"{scalars.shape[0]} scalars for {n} bases")
-        step = max_points or chunk_points(curve)
-        if n > step:
-            return affine_to_array(curve, _msm_chunked(curve, bases, scalars, window, step))
-        bases = upload_bases(bases, curve)
-    elif bases.curve is not curve:
-        raise ValueError(f"resident bases are {bases.curve.name}, not {curve.name}")
-    return affine_to_array(curve, msm_ints(curve, bases, scalars, window))
+    if isinstance(bases, ResidentBases):
+        if bases.curve is not curve:
+            raise ValueError(f"resident bases are {bases.curve.name}, not {curve.name}")
+    elif np.shape(bases)[0] != scalars.shape[0]:
+        raise ValueError(f"{scalars.shape[0]} scalars for {np.shape(bases)[0]} bases")
+    return scalars
+
+
+def _on_device(curve: _Curve, bases) -> ResidentBases:
+    return bases if isinstance(bases, ResidentBases) else upload_bases(bases, curve)
 
 
 def _msm_chunked(curve: _Curve, bases, scalars, window, step: int):
@@ -643,10 +660,8 @@ def msm_start(group: str, bases, scalars):
     come from work queued on the current stream: the new stream waits for it first."""
     cp = _cp()
     curve = G1 if group == "g1" else G2
-    if not isinstance(bases, ResidentBases):
-        bases = upload_bases(bases, curve)
-    elif bases.curve is not curve:
-        raise ValueError(f"resident bases are {bases.curve.name}, not {curve.name}")
+    scalars = _checked_scalars(curve, bases, scalars)
+    bases = _on_device(curve, bases)
     ready = cp.cuda.Event(disable_timing=True)
     ready.record()
     stream = cp.cuda.Stream(non_blocking=True)

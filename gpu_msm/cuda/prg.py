@@ -13,6 +13,7 @@ import numpy as np
 
 from gpu_msm.constants import FR_MODULUS
 from gpu_msm.cuda import _build
+from gpu_msm.cuda.msm import rows_below
 
 BLOCK = 256
 _TOP_MASK = (1 << 62) - 1
@@ -21,19 +22,6 @@ _TOP_MASK = (1 << 62) - 1
 def _cp():
     import cupy
     return cupy
-
-
-def _below_r(cand):
-    """Row-wise value < r for (k, 4) uint64 limbs, most significant limb first."""
-    cp = _cp()
-    m = [(FR_MODULUS >> (64 * i)) & (2**64 - 1) for i in range(4)]
-    lt = cp.zeros(cand.shape[0], dtype=bool)
-    eq = cp.ones(cand.shape[0], dtype=bool)
-    for i in (3, 2, 1, 0):
-        col = cand[:, i]
-        lt |= eq & (col < cp.uint64(m[i]))
-        eq &= col == cp.uint64(m[i])
-    return lt
 
 
 def chacha_fr(key: bytes, nonce16: bytes, n: int):
@@ -56,7 +44,7 @@ def chacha_fr(key: bytes, nonce16: bytes, n: int):
         kern((-(-blocks // BLOCK),), (BLOCK,), (kd, nd, np.uint32(ctr + cand_done // 2), raw, np.uint64(blocks)))
         cand = raw.view(cp.uint64).reshape(cands, 4)
         cand[:, 3] &= cp.uint64(_TOP_MASK)
-        good = cand[_below_r(cand)][:want]
+        good = cand[rows_below(cand, FR_MODULUS, cp)][:want]
         parts.append(good)
         have += good.shape[0]
         cand_done += cands
