@@ -30,13 +30,8 @@ _RETRY = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.NOT_FOUND)
 SERVER_NAME = "coprove-node"
 
 
-# connections per peer: each is one TCP connection with its own TLS state, so a large
-# message's parts are encrypted and framed by several threads at once
-LANES = 4
-
-
 class PeerChannels:
-    """LANES channels per (address, certificate), shared by all jobs of this node."""
+    """One channel per (address, certificate), shared by all jobs of this node."""
 
     def __init__(self, identity, certs_by_fingerprint: dict[str, bytes]):
         self._identity = identity
@@ -47,16 +42,13 @@ class PeerChannels:
     def knows(self, fingerprint: str) -> bool:
         return fingerprint in self._certs
 
-    def stub(self, party, lane: int = 0) -> rpc.NodeStub:
-        key = (party.address, party.fingerprint, lane % LANES)
+    def stub(self, party) -> rpc.NodeStub:
+        key = (party.address, party.fingerprint)
         with self._lock:
             ch = self._channels.get(key)
             if ch is None:
                 creds = ident.channel_credentials(self._identity, self._certs[party.fingerprint])
-                # a local subchannel pool: otherwise gRPC shares one connection among
-                # channels with the same target and credentials
-                opts = [*ident.channel_options(SERVER_NAME), ("grpc.use_local_subchannel_pool", 1)]
-                ch = grpc.secure_channel(party.address, creds, options=opts)
+                ch = grpc.secure_channel(party.address, creds, options=ident.channel_options(SERVER_NAME))
                 self._channels[key] = ch
             return rpc.NodeStub(ch)
 
@@ -93,21 +85,21 @@ class GrpcTransport:
         seq = self._seq[to]
         self._seq[to] += 1
         n_parts = max(1, -(-len(payload) // PART_BYTES))
+        stub = self._channels.stub(party)
         view = memoryview(payload)
         in_flight = []
         for part in range(n_parts):
-            stub = self._channels.stub(party, part)
             chunk = pb.PeerChunk(job_id=self._job.job_id, sender=self.index, seq=seq, part=part,
                                  n_parts=n_parts, data=bytes(view[part * PART_BYTES:(part + 1) * PART_BYTES]))
             if part == 0:
                 # the first part alone: it waits out a peer that has not got the job yet
                 self._send_part(party, stub, chunk)
                 continue
-            in_flight.append((chunk, stub, stub.PeerSend.future(chunk, timeout=self._part_timeout())))
+            in_flight.append((chunk, stub.PeerSend.future(chunk, timeout=self._part_timeout())))
             if len(in_flight) >= PIPELINE:
-                self._settle(party, in_flight.pop(0))
+                self._settle(party, stub, in_flight.pop(0))
         for item in in_flight:
-            self._settle(party, item)
+            self._settle(party, stub, item)
         with self._lock:  # a party sends to its peers from several threads
             self._stats["bytes_sent"] += len(payload)
             self._stats["messages_sent"] += 1
@@ -116,9 +108,9 @@ class GrpcTransport:
     def _part_timeout(self) -> float:
         return max(0.1, min(self._job.work_remaining(), 30.0))
 
-    def _settle(self, party, item):
+    def _settle(self, party, stub, item):
         """Wait for a pipelined part; one that failed goes through the retrying path."""
-        chunk, stub, fut = item
+        chunk, fut = item
         try:
             fut.result()
         except grpc.RpcError:
