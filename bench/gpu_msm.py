@@ -62,6 +62,8 @@ def main() -> int:
                     "'15,16,17' for every size, or per size '20=15,16;24=17,18'")
     ap.add_argument("--tune", default="", help="compile-time variants to try, e.g. 'ACC_CHUNK=32;ACC_MINB=5,ACC_BLOCK=64' "
                     "(';' between variants; each must be in the kernel cache or compiles here)")
+    ap.add_argument("--strategies", default="xyzz", help="accumulation strategies to time, e.g. "
+                    "'xyzz,affine-1,affine-2' (gpu_msm.cuda.msm.STRATEGIES)")
     ap.add_argument("--segment", type=int, default=None, help="log2 of the buckets per integrate thread")
     ap.add_argument("--no-e2e", dest="e2e", action="store_false", help="skip the host-to-device e2e timing")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "gpu_msm.json"))
@@ -101,25 +103,27 @@ def main() -> int:
                 s_dev = cp.asarray(s_host)
                 expect = curve.mul(curve.generator, gk.sum_s_log(s_host, a, d, xp=cp))
                 windows = _windows(args.windows, logn) or [cmsm.window_bits(n)]
-                for win in windows:
-                    ms = gk.time_ms(cp, lambda: cmsm.msm_ints(c, bases, s_dev, win), reps=args.reps)
-                    gpu_ms = gk.time_ms(cp, lambda: cmsm.msm_device(c, bases, s_dev, win), reps=args.reps)
-                    got = cmsm.msm_ints(c, bases, s_dev, win)
+                for win, strat in ((w, st) for w in windows for st in args.strategies.split(",")):
+                    ms = gk.time_ms(cp, lambda: cmsm.msm_ints(c, bases, s_dev, win, strat), reps=args.reps)
+                    gpu_ms = gk.time_ms(cp, lambda: cmsm.msm_device(c, bases, s_dev, win, strategy=strat),
+                                        reps=args.reps)
+                    got = cmsm.msm_ints(c, bases, s_dev, win, strat)
                     ok = got == expect
                     nwin = -(-255 // win)
                     fl = floor_ms(curve_name, n, win)
-                    row = dict(curve=curve_name, log2n=logn, n=n, window=win, windows=nwin, ms=ms, gpu_ms=gpu_ms,
+                    row = dict(curve=curve_name, log2n=logn, n=n, window=win, strategy=strat, windows=nwin,
+                               ms=ms, gpu_ms=gpu_ms,
                                tuning=cmsm.defines(c), segment=1 << cmsm.INTEGRATE_LOG_SEGMENT,
                                adds_per_s=nwin * n / (ms * 1e-3), floor_ms=fl, ratio=ms / fl, ok=ok,
                                gen_s=gen_s, device=dev, date=stamp)
                     marks: list = []
-                    cmsm.msm_device(c, bases, s_dev, win, marks=marks)
+                    cmsm.msm_device(c, bases, s_dev, win, marks=marks, strategy=strat)
                     row["stages"] = {k: round(v, 3) for k, v in cmsm.stage_times(marks).items()}
-                    wins = cmsm.msm_device(c, bases, s_dev, win)[0].get()
+                    wins = cmsm.msm_device(c, bases, s_dev, win, strategy=strat)[0].get()
                     t = time.perf_counter()
                     cmsm.finish(c, wins, win)
                     row["host_ms"] = (time.perf_counter() - t) * 1e3  # the Horner alone
-                    if win == windows[0] and args.e2e:
+                    if win == windows[0] and strat == args.strategies.split(",")[0] and args.e2e:
                         e2e = []
                         for _ in range(3):
                             t = time.perf_counter()
@@ -127,7 +131,7 @@ def main() -> int:
                             e2e.append((time.perf_counter() - t) * 1e3)
                         row["e2e_ms"] = sorted(e2e)[1]
                     rows.append(row)
-                    print(f"  {curve_name} 2^{logn} c={win} {variant or ''}: "
+                    print(f"  {curve_name} 2^{logn} c={win} {strat} {variant or ''}: "
                           f"{ms:.2f} ms  ok={ok}", flush=True)
                     if not ok:
                         print(f"    MISMATCH seed {seed}: got {got} want {expect}", flush=True)
@@ -168,15 +172,15 @@ def main() -> int:
 
     print("\nstages (ms, one run):")
     for r in rows:
-        print(f"  {r['curve']} 2^{r['log2n']} c={r['window']} "
+        print(f"  {r['curve']} 2^{r['log2n']} c={r['window']} {r['strategy']} "
               f"{_diff(r['tuning'], base_defs[r['curve']])}: " + ", ".join(f"{k} {v}" for k, v in r["stages"].items())
               + f", host {r['host_ms']:.2f}")
-    print(f"\n{'curve':<6}{'n':>6}{'c':>4}{'ms':>10}{'gpu ms':>9}{'e2e ms':>9}{'Gadd/s':>8}{'floor':>8}{'x floor':>8}  ok  variant"
+    print(f"\n{'curve':<6}{'n':>6}{'c':>4}{'ms':>10}{'gpu ms':>9}{'e2e ms':>9}{'Gadd/s':>8}{'floor':>8}{'x floor':>8}  ok  strategy variant"
           f"   ({dev}, {stamp})")
     for r in rows:
         print(f"{r['curve']:<6}{'2^%d' % r['log2n']:>6}{r['window']:>4}{r['ms']:>10.2f}{r['gpu_ms']:>9.2f}"
               f"{r.get('e2e_ms', float('nan')):>9.1f}{r['adds_per_s'] / 1e9:>8.2f}{r['floor_ms']:>8.2f}"
-              f"{r['ratio']:>8.2f}  {r['ok']!s:<5} {_diff(r['tuning'], base_defs[r['curve']])}")
+              f"{r['ratio']:>8.2f}  {r['ok']!s:<5} {r['strategy']} {_diff(r['tuning'], base_defs[r['curve']])}")
     return 0 if all(r["ok"] for r in rows) else 1
 
 

@@ -34,7 +34,9 @@ CACHE_ENV = "GPU_MSM_TUNE_CACHE"
 FORMAT = 1
 GROUPS = ("g1", "g2")
 BACKENDS = ("cpu", "cuda")
-STRATEGIES = {"cpu": ("batch-affine", "xyzz"), "cuda": ("xyzz",)}
+# cuda: "affine-L" = L batch-affine rounds before the XYZZ sums (gpu_msm.cuda.msm; kept
+# literal here, since this module must import without CuPy)
+STRATEGIES = {"cpu": ("batch-affine", "xyzz"), "cuda": ("xyzz", "affine-1", "affine-2", "affine-3")}
 # Windows past 20 bits only add buckets at the sizes this engine serves (the CUDA table
 # stops at 17; the CPU cost model at 16), and their bucket arrays grow as 2^c.
 WINDOW_MIN, WINDOW_MAX = 2, 20
@@ -403,7 +405,7 @@ class _CudaBench:
         self.group, self.n = group, 1 << log_n
         self.curve = cm.G1 if group == "g1" else cm.G2
         self.default = {"window": cm.window_bits(self.n), "block": cm.defines(self.curve)["ACC_BLOCK"],
-                        "strategy": "xyzz"}
+                        "strategy": cm.default_strategy(self.curve, self.n)}
         self.window_cap = WINDOW_MAX
         ref, to_array = _ref_curve(group)
         n, m = self.n, self.points_per_thread
@@ -448,7 +450,8 @@ class _CudaBench:
         if extra is not None:
             return extra(self.bases, self.scalars, cfg["window"])
         cm = self.cm
-        wins, c = cm.msm_device(self.curve, self.bases, self.scalars, cfg["window"], block=cfg["block"])
+        wins, c = cm.msm_device(self.curve, self.bases, self.scalars, cfg["window"], block=cfg["block"],
+                                strategy=cfg["strategy"])
         return cm.affine_to_array(self.curve, cm.finish(self.curve, wins.get(), c))
 
 
@@ -474,7 +477,8 @@ def tune(backend: str, group: str, log_n: int, windows=None, blocks=None, strate
     blocks      cuda: accumulate block sizes (default 64, 128, 256), tried at the best
                 window after the windows at the default block (each block is a separately
                 compiled kernel module); cpu: not applicable
-    strategies  accumulation: cpu "batch-affine", "xyzz" (both by default); cuda "xyzz"
+    strategies  accumulation: cpu "batch-affine", "xyzz"; cuda "xyzz", "affine-1" .. "affine-3"
+                (all of the backend's by default)
     extra_strategies  {name: fn(bases, scalars, window) -> point array}: outside
                 candidates timed and checked like the rest, at every window (bases and
                 scalars as the bench holds them: numpy on cpu, device arrays on cuda)
@@ -523,8 +527,6 @@ def tune(backend: str, group: str, log_n: int, windows=None, blocks=None, strate
     device = device_name(backend)
     load_before = os.getloadavg()
     progress(f"{group} 2^{log_n} on {device}")
-    if backend == "cuda":
-        progress("  strategy: xyzz only (the CUDA engine has no other accumulation)")
     bench = (_CpuBench if backend == "cpu" else _CudaBench)(group, log_n, rng, progress)
     default = dict(bench.default)
     if windows is None:

@@ -197,6 +197,58 @@ def test_msm_g2_edge_scalars(test_seed):
                               bn254.g2_to_array([expect])[0])
 
 
+AFFINE = ["affine-1", "affine-2", "affine-3"]
+
+
+def _cuda_strategy_msm(curve_name, pts, scalars, strategy, window=None):
+    from gpu_msm.cuda import msm as cm
+    curve = cm.G1 if curve_name == "G1" else cm.G2
+    to_array = bn254.g1_to_array if curve_name == "G1" else bn254.g2_to_array
+    got = cm.msm_ints(curve, cm.upload_bases(to_array(pts)), _limbs(scalars), window, strategy)
+    return cm.affine_to_array(curve, got)
+
+
+@pytest.mark.gpu
+@needs_cuda
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_msm_g1_batch_affine_matches_reference(test_seed, n, kind):
+    """Every batch-affine round count: chords, tangents (repeated bases), P + (-P) and
+    infinity inside the rounds, against prover.msm."""
+    rng = np.random.default_rng([test_seed, n, KINDS.index(kind), 11])
+    pts, scalars = _case(bn254.G1, rng, n, kind)
+    expect = bn254.g1_to_array([pmsm.msm_pippenger(bn254.G1, pts, scalars)])[0]
+    for strategy in AFFINE:
+        assert np.array_equal(_cuda_strategy_msm("G1", pts, scalars, strategy), expect), strategy
+
+
+@pytest.mark.gpu
+@needs_cuda
+@pytest.mark.parametrize("n", [31, 1000, (1 << 12) + 3])
+@pytest.mark.parametrize("kind", ["random", "mixed"])
+def test_msm_g2_batch_affine_matches_reference(test_seed, n, kind):
+    rng = np.random.default_rng([test_seed, n, KINDS.index(kind), 12])
+    pts, scalars = _case(bn254.G2, rng, n, kind)
+    expect = bn254.g2_to_array([pmsm.msm_pippenger(bn254.G2, pts, scalars)])[0]
+    for strategy in AFFINE:
+        assert np.array_equal(_cuda_strategy_msm("G2", pts, scalars, strategy), expect), strategy
+
+
+@pytest.mark.gpu
+@needs_cuda
+@pytest.mark.parametrize("window", [2, 5, 9])
+def test_batch_affine_long_buckets_and_one_base(test_seed, window):
+    """Small windows give buckets of hundreds of points (several rounds deep); one base
+    repeated everywhere makes every pair a tangent or a cancellation."""
+    rng = np.random.default_rng([test_seed, window, 13])
+    pts, scalars = _case(bn254.G1, rng, 2000, "mixed")
+    one = [next(p for p in pts if p is not None)] * 500
+    for bases, sc in ((pts, scalars), (one, scalars[:500])):
+        expect = bn254.g1_to_array([pmsm.msm_pippenger(bn254.G1, bases, sc)])[0]
+        for strategy in ["xyzz", *AFFINE]:
+            assert np.array_equal(_cuda_strategy_msm("G1", bases, sc, strategy, window), expect), strategy
+
+
 @pytest.mark.gpu
 @needs_cuda
 def test_resident_bases(test_seed):

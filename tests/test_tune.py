@@ -218,6 +218,14 @@ def test_cuda_block_variants_need_no_device():
         "window": 16, "block": 256, "strategy": "xyzz"}
     with pytest.raises(ValueError):
         tune._config("cuda", {"window": 16, "block": 256, "strategy": "batch-affine"})
+    # the tuner's list (stdlib only) is the engine's, and every entry parses
+    assert tune.STRATEGIES["cuda"] == cm.STRATEGIES
+    assert [cm.affine_rounds(s) for s in cm.STRATEGIES] == [0, 1, 2, 3]
+    with pytest.raises(ValueError, match="strategy"):
+        cm.affine_rounds("affine-9")
+    for curve in (cm.G1, cm.G2):
+        for log_n in range(0, 27):
+            assert cm.default_strategy(curve, 1 << log_n) in cm.STRATEGIES
 
 
 def test_cli_tune_cpu(tmp_path):

@@ -26,7 +26,7 @@ Q = FQ_MODULUS
 # 2026-11-21 06:35; FIELD_MUL=2, the PTX multiply with the wide squaring: 10.80 / 105.8 / 41.1).
 # INT_MINB=2 (128 registers): 11.20 vs 11.13 ms at G1 2^20, not kept.
 TUNING = {"ACC_CHUNK": 64, "ACC_BLOCK": 128, "ACC_MINB": 1, "FIXUP_SERIAL": 16, "FIELD_MUL": 1,
-          "INT_MINB": 1, "INT_OOL": 0}
+          "INT_MINB": 1, "INT_OOL": 0, "AFF_K": 8, "BINV_K": 32}
 # per-curve overrides.  G1: __launch_bounds__(128, 5) caps accumulate at 96 registers (20
 # warps/SM): 42.3 ms vs 44.0 at 2^22, equal at 2^20 (H200, 2026-11-21); ACC_CHUNK 32 / 128
 # and G2 at (64, 5) were no better; ACC_MINB 4 / 6 with FIELD_MUL=1: 105.6 / 104.2 ms vs
@@ -51,6 +51,9 @@ _env_tuning(os.environ.get("GPU_MSM_TUNE", ""))
 # 41.2 vs 44.5 ms (H200, 2026-11-21).
 INTEGRATE_LOG_SEGMENT = 4
 BLOCK = 256
+# the block size of the batch-affine rounds (kernels/msm_affine.cuh; their AFF_K and
+# BINV_K come from the module's defines)
+AFF_BLOCK = 128
 
 _POISON = os.environ.get("GPU_MSM_POISON", "") not in ("", "0")
 
@@ -238,8 +241,80 @@ def _tuned(curve: _Curve, n: int) -> dict | None:
     return tune.lookup("cuda", curve.name.lower(), n)
 
 
+# Accumulation strategies: "xyzz" sums each bucket's sorted points into an XYZZ
+# accumulator; "affine-L" first runs L batch-affine rounds (kernels/msm_affine.cuh), each
+# halving every bucket's list, and sums what is left the same way.
+STRATEGIES = ("xyzz", "affine-1", "affine-2", "affine-3")
+DEFAULT_STRATEGY = "xyzz"
+# The measured best per log2(n) where it is not XYZZ (bench/gpu_msm.py --strategies
+# xyzz,affine-1,affine-2,affine-3, H100, 2026-11-21 09:48 UTC; ms xyzz -> chosen): G1 2^22
+# 30.22 -> 29.51, 2^24 103.49 -> 99.45; G2 2^18 19.03 -> 17.73, 2^20 35.45 -> 31.88, 2^22
+# 111.43 -> 80.21.  G1 at 2^16..2^20 loses 1-40 % with any round: its buckets hold 8-32
+# points, and a round costs about what it saves there.
+STRATEGY_TABLE = {"G1": {22: "affine-2", 23: "affine-2", 24: "affine-3"},
+                  "G2": {18: "affine-2", 19: "affine-2", 20: "affine-1", 21: "affine-1", 22: "affine-3"}}
+
+
+def default_strategy(curve: _Curve, n: int) -> str:
+    return STRATEGY_TABLE[curve.name].get(max(n, 1).bit_length() - 1, DEFAULT_STRATEGY)
+
+
+def affine_rounds(strategy: str) -> int:
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy {strategy!r}: one of {', '.join(STRATEGIES)}")
+    return 0 if strategy == "xyzz" else int(strategy.split("-")[1])
+
+
+def _affine_rounds(k, defs: dict, curve: _Curve, bases: ResidentBases, entries, starts, counts, total,
+                   rounds: int, nb: int, bound: int, keep: list):
+    """Run batch-affine rounds on the sorted points; returns the shortened lists as
+    (points, starts, counts, total, bound): msm_accumulate's input with direct = 1."""
+    cp = _cp()
+    aff_k = defs["AFF_K"]
+    fw = 8 * curve.fq_per_coord  # u32 words of one F element
+    pts = None
+    for _ in range(rounds):
+        d_cnt = (counts + 1) >> 1
+        d_end = cp.cumsum(d_cnt, dtype=cp.uint32)
+        d_start = d_end - d_cnt
+        d_total = d_end[-1:]
+        # Σ ceil(c / 2) <= (Σ c + nonempty buckets) / 2
+        bound = (bound + min(nb, bound) + 1) // 2
+        nthreads = max(1, -(-bound // aff_k))
+        pref = cp.empty((bound, fw), cp.uint32)
+        tot = cp.empty((nthreads, fw), cp.uint32)
+        out = cp.empty((bound, curve.point_words), cp.uint32)
+        args = (bases.data, entries, pts if pts is not None else np.uint64(0), starts, counts,
+                d_start, d_total, _u32(nb))
+        k.get_function("msm_aff_denoms")(_grid(nthreads, AFF_BLOCK), (AFF_BLOCK,),
+                                         (*args, pref, tot, _u32(nthreads)))
+        keep += _batch_invert(k, tot, nthreads, fw, defs["BINV_K"])
+        k.get_function("msm_aff_apply")(_grid(nthreads, AFF_BLOCK), (AFF_BLOCK,),
+                                        (*args, pref, tot, out, _u32(nthreads)))
+        keep += [d_cnt, d_end, d_start, pref, tot, out]
+        pts, starts, counts, total = out, d_start, d_cnt, d_total
+    return pts, starts, counts, total, bound
+
+
+def _batch_invert(k, values, n: int, fw: int, per_thread: int) -> list:
+    """values[:n] (nonzero, (n, fw) u32 Montgomery) -> their inverses, in place, with one
+    field inversion; returns the temporaries to keep until the stream has run."""
+    cp = _cp()
+    if n == 1:
+        k.get_function("msm_binv_root")((1,), (1,), (values,))
+        return []
+    m = -(-n // per_thread)
+    pref = cp.empty((n, fw), cp.uint32)
+    tot = cp.empty((m, fw), cp.uint32)
+    k.get_function("msm_binv_up")(_grid(m), (BLOCK,), (values, _u32(n), pref, tot, _u32(m)))
+    kept = _batch_invert(k, tot, m, fw, per_thread)
+    k.get_function("msm_binv_down")(_grid(m), (BLOCK,), (values, _u32(n), pref, tot, _u32(m)))
+    return kept + [pref, tot]
+
+
 def msm_device(curve: _Curve, bases: ResidentBases, scalars, window: int | None = None,
-               marks: list | None = None, block: int | None = None, keep: list | None = None):
+               marks: list | None = None, block: int | None = None, keep: list | None = None,
+               strategy: str | None = None):
     """Run the device pipeline; returns (window sums, c): the sums Σ_d d·B_d of each
     window as XYZZ Montgomery words (nwin, words) on the device, and the window size.
     ``finish`` combines them on the host.
@@ -250,8 +325,9 @@ def msm_device(curve: _Curve, bases: ResidentBases, scalars, window: int | None 
     ``keep``, when a list, receives every temporary: a caller that does not wait for
     the stream holds them until it does, so no allocation elsewhere reuses their memory
     while kernels still use it (seen as wrong MSMs with parties in threads).
-    ``window`` / ``block`` (accumulate's ACC_BLOCK): None takes the `coprove tune` cache's
-    entry for this device and size, else WINDOW_TABLE / the cost model and TUNING.
+    ``window`` / ``block`` (accumulate's ACC_BLOCK) / ``strategy`` (STRATEGIES): None
+    takes the `coprove tune` cache's entry for this device and size, else WINDOW_TABLE /
+    the cost model, TUNING and STRATEGY_TABLE.
     """
     cp = _cp()
 
@@ -267,11 +343,13 @@ def msm_device(curve: _Curve, bases: ResidentBases, scalars, window: int | None 
     aw = curve.acc_words
     if n == 0:
         return cp.zeros((1, aw), cp.uint32), 1  # one window, infinity
-    if window is None or block is None:
+    if window is None or block is None or strategy is None:
         tuned = _tuned(curve, n)
         if tuned is not None:
             window = window or tuned["window"]
             block = block or tuned["block"]
+            strategy = strategy or tuned["strategy"]
+    rounds = affine_rounds(strategy or default_strategy(curve, n))
     c = window or window_bits(n)
     defs = defines(curve, block)
     k = _build.module("msm.cu", defs)
@@ -296,6 +374,14 @@ def msm_device(curve: _Curve, bases: ResidentBases, scalars, window: int | None 
     del keys
     starts = ends
     mark("sort")
+    temps: list = []
+    points, direct = bases.data, 0
+    if rounds:
+        points, starts, counts, total, max_entries = _affine_rounds(
+            k, defs, curve, bases, entries, starts, counts, total, rounds, nb, max_entries, temps)
+        direct = 1
+        nchunks = -(-max_entries // chunk)
+        mark("affine")
 
     buckets = cp.empty((nb, aw), cp.uint32)
     first_part = cp.empty((nchunks, aw), cp.uint32)
@@ -312,8 +398,8 @@ def msm_device(curve: _Curve, bases: ResidentBases, scalars, window: int | None 
             arr.fill(0xFFFFFFFF)
     ab = defs["ACC_BLOCK"]  # the block this module variant's launch bounds were built for
     k.get_function("msm_accumulate")(_grid(nchunks, ab), (ab,),
-                                     (bases.data, entries, starts, counts, total, _u32(nb),
-                                      buckets, first_part, last_part))
+                                     (points, entries, starts, counts, total, _u32(nb),
+                                      buckets, first_part, last_part, _u32(direct)))
     mark("accumulate")
     cap = min(nb, nchunks) + 1
     lists = cp.empty(2 * cap, cp.uint32)
@@ -338,7 +424,8 @@ def msm_device(curve: _Curve, bases: ResidentBases, scalars, window: int | None 
         K, log_m = K2, log_m + 8
     mark("collect")
     if keep is not None:
-        keep += [s, counts, ends, total, entries, buckets, first_part, last_part, lists, list_counts, sums]
+        keep += [s, counts, ends, total, entries, buckets, first_part, last_part, lists, list_counts, sums,
+                 *temps]
     return sums[-1][0], c
 
 
@@ -590,9 +677,10 @@ def _jacobian_to_affine(curve: _Curve, acc):
     return X * zi * zi % Q, Y * zi * zi * zi % Q
 
 
-def msm_ints(curve: _Curve, bases: ResidentBases, scalars, window: int | None = None):
+def msm_ints(curve: _Curve, bases: ResidentBases, scalars, window: int | None = None,
+             strategy: str | None = None):
     """The MSM as affine ints (None = infinity): device pipeline, then the host's Horner."""
-    wins, c = msm_device(curve, bases, scalars, window)
+    wins, c = msm_device(curve, bases, scalars, window, strategy=strategy)
     return finish(curve, wins.get(), c)
 
 
@@ -601,12 +689,20 @@ def msm_ints(curve: _Curve, bases: ResidentBases, scalars, window: int | None = 
 _BYTES_PER_POINT = 32 + 2 * 4 * 17 + 64
 
 
-def chunk_points(curve: _Curve, free_bytes: int | None = None) -> int:
+def _affine_bytes_per_point(curve: _Curve, rounds: int) -> int:
+    """Batch-affine rounds' arrays per point (all held until the stream has run): round r
+    writes ~windows / 2^r points and as many prefix products, at c = 16."""
+    per_entry = (curve.point_words + 8 * curve.fq_per_coord) * 4
+    return sum(16 * per_entry >> r for r in range(1, rounds + 1))
+
+
+def chunk_points(curve: _Curve, free_bytes: int | None = None, strategy: str = DEFAULT_STRATEGY) -> int:
     """How many host-held bases fit on the device at once, with their working memory,
     using half of what is free (other jobs and nodes share the device)."""
     if free_bytes is None:
         free_bytes = _cp().cuda.runtime.memGetInfo()[0]
-    return max(1 << 16, (free_bytes // 2) // (curve.point_words * 4 + _BYTES_PER_POINT))
+    per_point = curve.point_words * 4 + _BYTES_PER_POINT + _affine_bytes_per_point(curve, affine_rounds(strategy))
+    return max(1 << 16, (free_bytes // 2) // per_point)
 
 
 def msm(curve: _Curve, bases, scalars, window: int | None = None, max_points: int | None = None) -> np.ndarray:
@@ -616,7 +712,9 @@ def msm(curve: _Curve, bases, scalars, window: int | None = None, max_points: in
     memory) go through in chunks whose results are summed on the host."""
     scalars = _checked_scalars(curve, bases, scalars)
     if not isinstance(bases, ResidentBases):
-        step = max_points or chunk_points(curve)
+        tuned = _tuned(curve, len(scalars)) or {}
+        # a chunk's own size picks its strategy (STRATEGY_TABLE): room for the deepest
+        step = max_points or chunk_points(curve, strategy=tuned.get("strategy") or "affine-3")
         if len(scalars) > step:
             return affine_to_array(curve, _msm_chunked(curve, bases, scalars, window, step))
     return affine_to_array(curve, msm_ints(curve, _on_device(curve, bases), scalars, window))

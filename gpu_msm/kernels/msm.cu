@@ -2,6 +2,7 @@
 //
 //   breakdown   signed c-bit digits of each scalar; histogram of (window, |digit|) buckets
 //   sort        counting sort: scatter (bucket, point) pairs into bucket order
+//   (affine)    optional batch-affine rounds halving each bucket's list (msm_affine.cuh)
 //   accumulate  each thread sums ACC_CHUNK consecutive sorted points (XYZZ += affine),
 //               so the load is even whatever the scalar distribution; buckets cut by a
 //               chunk boundary are finished by accumulate_fixup (+ _wide, _huge)
@@ -179,13 +180,16 @@ __device__ __forceinline__ u32 bucket_at(const u32* __restrict__ starts, u32 nb,
     return lo;
 }
 
+#include "msm_affine.cuh"
+
 // Thread t sums sorted entries [t*ACC_CHUNK, (t+1)*ACC_CHUNK).  A bucket wholly inside the
 // chunk is written to buckets[]; the run that began before the chunk goes to first_part[t],
-// the run that goes on after it to last_part[t].
+// the run that goes on after it to last_part[t].  ``direct``: point e is bases[e] (the
+// output of batch-affine rounds) instead of the signed base of entries[e].
 extern "C" __global__ void __launch_bounds__(ACC_BLOCK, ACC_MINB) msm_accumulate(
         const Pt* __restrict__ bases, const u32* __restrict__ entries,
         const u32* __restrict__ starts, const u32* __restrict__ counts, const u32* __restrict__ total, u32 nb,
-        Acc* buckets, Acc* first_part, Acc* last_part) {
+        Acc* buckets, Acc* first_part, Acc* last_part, u32 direct) {
     const u32 t = blockIdx.x * blockDim.x + threadIdx.x;
     const u64 E = *total;
     const u64 lo = (u64)t * ACC_CHUNK;
@@ -205,12 +209,15 @@ extern "C" __global__ void __launch_bounds__(ACC_BLOCK, ACC_MINB) msm_accumulate
             s = starts[g];
             end = s + counts[g];
         }
-        const u32 ent = entries[e];
-        Pt p = bases[ent & ~SIGN_BIT];
-        if (!is_inf(p)) {
+        Pt p;
+        if (direct) {  // the points of batch-affine rounds: in bucket order, signs applied
+            p = bases[e];
+        } else {
+            const u32 ent = entries[e];
+            p = bases[ent & ~SIGN_BIT];
             if (ent & SIGN_BIT) p.y = neg(p.y);
-            acc = xyzz_add_affine(acc, p);
         }
+        if (!is_inf(p)) acc = xyzz_add_affine(acc, p);
     }
 }
 
