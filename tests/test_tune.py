@@ -1,8 +1,8 @@
 """gpu_msm.tune and `coprove tune` on the CPU engine at small sizes.
 
 Every test points the cache at its own temporary file ($GPU_MSM_TUNE_CACHE).  The CUDA
-side is exercised only where it needs no device (the ACC_BLOCK module variants, entry
-validation, the CLI's refusal without a GPU); the device path needs a GPU machine.
+side runs here where it needs no device (the ACC_BLOCK module variants, entry
+validation, the CLI's refusal without a GPU); its search itself is a ``gpu`` test.
 """
 
 from __future__ import annotations
@@ -263,3 +263,18 @@ def test_cli_tune_cuda_without_a_gpu(tmp_path):
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0 and "no CUDA device" in r.stderr
     assert not (tmp_path / "tune.json").exists()
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif("cuda" not in gpu_msm.available_backends(), reason="no CUDA device visible to CuPy")
+@pytest.mark.parametrize("group", ["g1", "g2"])
+def test_cuda_tune_searches_every_strategy(cache, group):
+    """On a GPU: each strategy at each window is timed and checked against the CPU engine,
+    the fastest is cached, and the device MSM then runs with that entry."""
+    from gpu_msm.cuda import msm as cm
+    summary = tune.tune("cuda", group, 12, windows=[10, 12], blocks=[128], repeat=1,
+                        seed=7, progress=_quiet)
+    seen = {(c["window"], c["strategy"]) for c in summary["candidates"]}
+    assert {(w, s) for w in (10, 12) for s in cm.STRATEGIES} <= seen, summary["rejected"]
+    entry = tune.lookup("cuda", group, 1 << 12)
+    assert (entry["window"], entry["strategy"]) == (summary["best"]["window"], summary["best"]["strategy"])
