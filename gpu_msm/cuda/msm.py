@@ -249,10 +249,11 @@ DEFAULT_STRATEGY = "xyzz"
 # The measured best per log2(n) where it is not XYZZ (bench/gpu_msm.py --strategies
 # xyzz,affine-1,affine-2,affine-3, H100, 2026-11-21 09:48 UTC; ms xyzz -> chosen): G1 2^22
 # 30.22 -> 29.51, 2^24 103.49 -> 99.45; G2 2^18 19.03 -> 17.73, 2^20 35.45 -> 31.88, 2^22
-# 111.43 -> 80.21.  G1 at 2^16..2^20 loses 1-40 % with any round: its buckets hold 8-32
-# points, and a round costs about what it saves there.
+# 111.43 -> 80.21, 2^24 396.27 -> 286.96 (09:52).  G1 at 2^16..2^20 loses 1-40 % with any
+# round: a round costs about what it saves there (bench/RESULTS.md).
 STRATEGY_TABLE = {"G1": {22: "affine-2", 23: "affine-2", 24: "affine-3"},
-                  "G2": {18: "affine-2", 19: "affine-2", 20: "affine-1", 21: "affine-1", 22: "affine-3"}}
+                  "G2": {18: "affine-2", 19: "affine-2", 20: "affine-1", 21: "affine-1", 22: "affine-3",
+                         23: "affine-3", 24: "affine-3"}}
 
 
 def default_strategy(curve: _Curve, n: int) -> str:
