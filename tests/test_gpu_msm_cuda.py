@@ -465,3 +465,23 @@ def test_window_combination_on_host():
             rows.append(np.frombuffer(b"".join(v.to_bytes(32, "little") for v in mont), dtype="<u4"))
         got = cmsm.finish(cv, np.stack(rows).astype(np.uint32), c)
         assert got == curve.mul(curve.generator, sum(k << (w * c) for w, k in enumerate(logs)) % R)
+
+
+@pytest.mark.gpu
+@needs_cuda
+def test_table_strategy_falls_back_when_rounds_do_not_fit(test_seed, monkeypatch):
+    """The table's affine rounds give way to XYZZ where their arrays would not fit; an
+    explicit strategy is the caller's to keep."""
+    from gpu_msm.cuda import msm as cm
+    assert cm._affine_fits(cm.G1, 1, 1000) and not cm._affine_fits(cm.G2, 3, 1 << 40)
+    monkeypatch.setitem(cm.STRATEGY_TABLE, "G1", {k: "affine-3" for k in range(0, 27)})
+    monkeypatch.setattr(cm, "_affine_fits", lambda curve, rounds, n: False)
+    rng = np.random.default_rng([test_seed, 14])
+    pts, scalars = _case(bn254.G1, rng, 500, "mixed")
+    marks: list = []
+    cm.msm_device(cm.G1, cm.upload_bases(bn254.g1_to_array(pts)), _limbs(scalars), marks=marks)
+    assert "affine" not in cm.stage_times(marks)
+    marks = []
+    cm.msm_device(cm.G1, cm.upload_bases(bn254.g1_to_array(pts)), _limbs(scalars), marks=marks,
+                  strategy="affine-2")
+    assert "affine" in cm.stage_times(marks)

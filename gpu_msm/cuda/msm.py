@@ -351,6 +351,8 @@ def msm_device(curve: _Curve, bases: ResidentBases, scalars, window: int | None 
             block = block or tuned["block"]
             strategy = strategy or tuned["strategy"]
     rounds = affine_rounds(strategy or default_strategy(curve, n))
+    if rounds and strategy is None and not _affine_fits(curve, rounds, n):
+        rounds = 0  # the table's choice, not the caller's: XYZZ needs no round arrays
     c = window or window_bits(n)
     defs = defines(curve, block)
     k = _build.module("msm.cu", defs)
@@ -695,6 +697,14 @@ def _affine_bytes_per_point(curve: _Curve, rounds: int) -> int:
     writes ~windows / 2^r points and as many prefix products, at c = 16."""
     per_entry = (curve.point_words + 8 * curve.fq_per_coord) * 4
     return sum(16 * per_entry >> r for r in range(1, rounds + 1))
+
+
+def _affine_fits(curve: _Curve, rounds: int, n: int) -> bool:
+    """The rounds' arrays fit in half of the device memory free now (other nodes and jobs
+    may share the device), counting the blocks CuPy's pool holds free."""
+    cp = _cp()
+    free = cp.cuda.runtime.memGetInfo()[0] + cp.get_default_memory_pool().free_bytes()
+    return _affine_bytes_per_point(curve, rounds) * n <= free // 2
 
 
 def chunk_points(curve: _Curve, free_bytes: int | None = None, strategy: str = DEFAULT_STRATEGY) -> int:
