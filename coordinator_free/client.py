@@ -26,6 +26,7 @@ from cme.assembly import JobFailed, assemble
 from cme.audit import audit
 from cme.dealing import deal_with, material_to_bytes, predeal
 from coordinator_free import identity as ident
+from coordinator_free import wire
 from coordinator_free.mesh import SERVER_NAME
 from prover.limbs import limbs_to_ints
 from prover.snarkjs_json import vkey_object_from_zkey
@@ -35,7 +36,9 @@ from protos import coprove_pb2 as pb
 from protos import coprove_pb2_grpc as rpc
 
 log = logging.getLogger("coprove.client")
-CHUNK = 4 << 20  # upload and share-material parts: fewer, larger messages stream faster
+# upload and share-material parts: fewer, larger messages stream faster (bench/grpc_throughput.py,
+# 2-core loopback: 1, 2 and 8 MiB parts submit 32 MB to each of three nodes no faster than 4 MiB)
+CHUNK = 4 << 20
 RPC_SECONDS = 30.0
 
 
@@ -94,13 +97,16 @@ class Client:
     def __exit__(self, *exc):
         self.close()
 
-    def _stub(self, node) -> rpc.NodeStub:
+    def _channel(self, node) -> grpc.Channel:
         ch = self._channels.get(node.fingerprint)
         if ch is None:
             creds = ident.channel_credentials(self.identity, node.cert_pem)
             ch = grpc.secure_channel(node.address, creds, options=ident.channel_options(SERVER_NAME))
             self._channels[node.fingerprint] = ch
-        return rpc.NodeStub(ch)
+        return ch
+
+    def _stub(self, node) -> rpc.NodeStub:
+        return rpc.NodeStub(self._channel(node))
 
     # --------------------------------------------------------------------------------
     def prove(self, zkey_path, wtns_path):
@@ -274,13 +280,17 @@ class Client:
                                   party_index=index, parties=parties, deadline_unix_ms=deadline_ms,
                                   material_size=len(material))
 
-        def parts():
-            yield pb.JobPart(manifest=manifest)
+        def parts():  # in wire form: each material byte is copied once here, not four times
+            yield pb.JobPart(manifest=manifest).SerializeToString()
+            view = memoryview(material)
             for off in range(0, len(material), CHUNK):
-                yield pb.JobPart(material=material[off:off + CHUNK])
+                yield wire.job_material(view[off:off + CHUNK])
 
+        submit = self._channel(node).stream_unary(
+            "/coprove.v1.Node/SubmitJob", request_serializer=None,
+            response_deserializer=pb.JobAccepted.FromString, _registered_method=True)
         try:
-            self._stub(node).SubmitJob(parts(), timeout=self.rpc_seconds)
+            submit(parts(), timeout=self.rpc_seconds)
         except grpc.RpcError as e:
             raise NodeFailed(node, "submit", _why(e)) from None
 

@@ -91,7 +91,9 @@ class Job:
                 return  # a retried send: already have it
             if self._buffered + len(data) + PART_OVERHEAD > self.max_buffered:
                 raise JobError(f"party {sender} sent more than the {self.max_buffered} bytes a job may buffer")
-            msg["parts"][part] = bytes(data)
+            # bytes, or PeerSend's read-only view of a received buffer (kept, not copied:
+            # the join below is the one copy)
+            msg["parts"][part] = data
             self._buffered += len(data) + PART_OVERHEAD
             self.bytes_received += len(data)
             # hand complete messages over in sequence order
