@@ -185,7 +185,9 @@ def chart(path: Path, results: list) -> None:
             if who == "single":
                 stages = r["single"]["stages"]
             else:  # the slowest node's stages, and what the client adds around them
-                node = max(r["network"]["node_steps"].values(), key=lambda s: sum(s.values()))
+                # dotted names are parts of a step (exchange.wait shares): not stacked again
+                top = [{k: v for k, v in st.items() if "." not in k} for st in r["network"]["node_steps"].values()]
+                node = max(top, key=lambda s: sum(s.values()))
                 stages = dict(node)
                 nodes = r["network"]["steps"].get("nodes", 0.0)
                 stages["exchange + node overhead"] = max(0.0, nodes - sum(node.values()))

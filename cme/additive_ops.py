@@ -18,6 +18,7 @@ public: πA ends up in the proof, B1 is masked by s·δ1.
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -30,6 +31,20 @@ from prover.local_ops import CURVES, LocalOps, public_point
 
 def chunk_bounds(length: int, n_parties: int) -> list[int]:
     return [k * length // n_parties for k in range(n_parties + 1)]
+
+
+class _SubSteps:
+    """Seconds since the previous call, added to ``timings[prefix + name]``: where an
+    exchange's time goes (dotted names: parts of a step, not steps of their own)."""
+
+    def __init__(self, timings: dict, prefix: str):
+        self._timings, self._prefix, self._t = timings, prefix, time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        key = self._prefix + name
+        self._timings[key] = self._timings.get(key, 0.0) + now - self._t
+        self._t = now
 
 
 class AdditiveOps(LocalOps):
@@ -76,26 +91,39 @@ class AdditiveOps(LocalOps):
         n, t, me = self.n_parties, self.transport, self.i
         bounds = chunk_bounds(len(flat), n)
         peers = [k for k in range(n) if k != me]
-        self._send_each({k: M.encode(M.Message(M.ROUND1_SHARES, self.job_id, me, k,
-                                               flat[bounds[k]:bounds[k + 1]], tuple(point_shares)))
-                         for k in peers})
+        clock = _SubSteps(self.timings, "exchange.")
+        payloads = {k: M.encode(M.Message(M.ROUND1_SHARES, self.job_id, me, k,
+                                          flat[bounds[k]:bounds[k + 1]], tuple(point_shares)))
+                    for k in peers}
+        clock("encode")
+        self._send_each(payloads)
+        del payloads
+        clock("send shares")
         own = self.from_wire(flat[bounds[me]:bounds[me + 1]])
         acc = own
         sums = list(point_shares)
         for k in peers:
-            msg = M.decode(t.recv(k), peer=k, job_id=self.job_id, kind=M.ROUND1_SHARES,
+            raw = t.recv(k)
+            clock("wait shares")
+            msg = M.decode(raw, peer=k, job_id=self.job_id, kind=M.ROUND1_SHARES,
                            chunk=me, count=bounds[me + 1] - bounds[me])
             acc = self.add_vec(acc, self.from_wire(msg.values))
             sums = [self.add("g1", s, p) for s, p in zip(sums, msg.points)]
+            clock("sum")
         my_chunk = self.to_wire(acc)
         opened = M.encode(M.Message(M.ROUND1_OPENED, self.job_id, me, me, my_chunk))
+        clock("encode")
         self._send_each({k: opened for k in peers})
+        clock("send opened")
         out = np.empty_like(flat)
         out[bounds[me]:bounds[me + 1]] = my_chunk
         for k in peers:
-            msg = M.decode(t.recv(k), peer=k, job_id=self.job_id, kind=M.ROUND1_OPENED,
+            raw = t.recv(k)
+            clock("wait opened")
+            msg = M.decode(raw, peer=k, job_id=self.job_id, kind=M.ROUND1_OPENED,
                            chunk=k, count=bounds[k + 1] - bounds[k])
             out[bounds[k]:bounds[k + 1]] = msg.values
+            clock("sum")
         return out, sums
 
     def _send_each(self, payloads: dict) -> None:

@@ -44,9 +44,16 @@ def mul_mod_array(arr: np.ndarray, factor: int, modulus: int) -> np.ndarray:
 def below(arr: np.ndarray, modulus: int) -> np.ndarray:
     """Row-wise ``value < modulus`` for ``(k, 4)`` limbs, vectorised (most significant limb first)."""
     m = [np.uint64((modulus >> (64 * i)) & (2**64 - 1)) for i in range(LIMBS)]
-    lt = np.zeros(len(arr), dtype=bool)
-    eq = np.ones(len(arr), dtype=bool)
-    for i in (3, 2, 1, 0):
-        lt |= eq & (arr[:, i] < m[i])
-        eq &= arr[:, i] == m[i]
+    lt = arr[:, 3] < m[3]
+    # the lower limbs decide only where the top limbs are equal: rare for field elements,
+    # so only those rows get the full comparison (a received 2^20 chunk: 12 -> 3 ms)
+    tie = np.flatnonzero(arr[:, 3] == m[3])
+    if len(tie):
+        sub = arr[tie]
+        sub_lt = np.zeros(len(tie), dtype=bool)
+        eq = np.ones(len(tie), dtype=bool)
+        for i in (2, 1, 0):
+            sub_lt |= eq & (sub[:, i] < m[i])
+            eq &= sub[:, i] == m[i]
+        lt[tie] = sub_lt
     return lt

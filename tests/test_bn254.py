@@ -8,7 +8,7 @@ from py_ecc import optimized_bn128 as pe
 
 from prover import bn254
 from prover.bn254 import FR_MODULUS, G1, G2
-from prover.limbs import ints_to_limbs, limbs_to_ints, mul_mod_array
+from prover.limbs import below, ints_to_limbs, limbs_to_ints, mul_mod_array
 
 GROUPS = [
     pytest.param(G1, pe.G1, bn254.from_py_ecc_g1, bn254.to_py_ecc_g1, id="g1"),
@@ -76,6 +76,21 @@ def test_limbs_round_trip_and_layout():
     assert arr.shape == (len(vals), 4) and arr.dtype == np.uint64
     assert arr[2].tolist() == [2, 1, 0, 0]  # little-endian limbs
     assert limbs_to_ints(arr) == vals
+
+
+@pytest.mark.parametrize("modulus", [bn254.FR_MODULUS, bn254.FQ_MODULUS])
+def test_below_matches_int_comparison(modulus):
+    """The vectorised range check against Python's ``<``, on fresh values and on values
+    that tie with the modulus in the top limbs (where the lower limbs decide)."""
+    vals = [secrets.randbelow(2**256) for _ in range(200)] + [secrets.randbelow(modulus) for _ in range(200)]
+    for limb in range(4):
+        for delta in (-1, 0, 1):
+            vals.append((modulus + delta * (1 << (64 * limb))) % 2**256)
+    for top_bits in (64, 128, 192):
+        vals += [(modulus >> top_bits << top_bits) | secrets.randbelow(1 << top_bits) for _ in range(50)]
+    vals += [0, modulus - 1, modulus, modulus + 1, 2**256 - 1]
+    got = below(ints_to_limbs(vals), modulus)
+    assert got.tolist() == [v < modulus for v in vals]
 
 
 def test_mul_mod_array_is_montgomery_exit():
