@@ -6,9 +6,9 @@ body.  Bodies hold canonical field elements (32 bytes each) and affine points
 (infinity = zeros), checked on decoding: values below their modulus, points on
 their curve.
 
-    ROUND1_SHARES  party → party k   chunk k of the sender's masked-vector shares,
-                                     and its shares of πA and B1
-    ROUND1_OPENED  party k → party   the opened chunk k
+    ROUND1_SHARES  party → party k   chunk k of the sender's masked-vector shares
+    ROUND1_OPENED  party k → party   the opened chunk k, and the sender's shares of πA
+                                     and B1 (their MSMs ran while the shares travelled)
     OUTPUT         party → client    opened πA, the sender's shares of πB and πC
 """
 
@@ -65,7 +65,7 @@ def encode(msg: Message) -> bytes:
         vals = np.ascontiguousarray(msg.values, dtype="<u8")
         # one copy of the values (22 MB a peer at 2^20): concatenating bytes made three
         parts = [head, _CHUNK.pack(msg.chunk, len(vals)), memoryview(vals).cast("B")]
-        if msg.kind == ROUND1_SHARES:
+        if msg.kind == ROUND1_OPENED:
             parts += [_g1(p) for p in msg.points]
         return b"".join(parts)
     if msg.kind == OUTPUT:
@@ -113,7 +113,7 @@ def decode(raw: bytes, *, peer, job_id: bytes, kind: int, chunk: int | None = No
             raise MessageError(peer, f"sent chunk {msg.chunk}, expected chunk {chunk}")
         if count is not None and n != count:
             raise MessageError(peer, f"chunk of {n} elements, expected {count}")
-        extra = 2 * G1_BYTES if kind == ROUND1_SHARES else 0
+        extra = 2 * G1_BYTES if kind == ROUND1_OPENED else 0
         want = _CHUNK.size + n * FR_BYTES + extra
         if len(body) != want:
             raise MessageError(peer, f"{KIND_NAMES[kind]} body is {len(body)} bytes, expected {want}")
@@ -121,7 +121,7 @@ def decode(raw: bytes, *, peer, job_id: bytes, kind: int, chunk: int | None = No
         msg.values = np.frombuffer(body[_CHUNK.size:_CHUNK.size + n * FR_BYTES], dtype=np.uint64).reshape(n, 4)
         if not below(msg.values, FR_MODULUS).all():
             raise MessageError(peer, "a field element is not below r")
-        if kind == ROUND1_SHARES:
+        if kind == ROUND1_OPENED:
             off = _CHUNK.size + n * FR_BYTES
             msg.points = (_point(peer, "πA share", bytes(body[off:off + G1_BYTES]), False),
                           _point(peer, "B1 share", bytes(body[off + G1_BYTES:]), False))

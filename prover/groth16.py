@@ -30,16 +30,24 @@ def groth16_prove(zkey, ops: ShareOps) -> Any:
     a_dom = ops.sparse_matvec(0, zkey.coeffs, w, n)
     b_dom = ops.sparse_matvec(1, zkey.coeffs, w, n)
 
-    # pi_a and b1 are needed opened before pi_c, so they are computed before the
-    # exchange and ride in it.  The MSMs for pi_b and for pi_c's witness part depend on
-    # nothing from round 1: they start now and run during the exchange.
-    pi_a = ops.add_public(G1, ops.add(G1, ops.msm(G1, zkey.a, w), ops.scalar_mul(G1, r, zkey.delta1)), zkey.alpha1)
-    b1 = ops.add_public(G1, ops.add(G1, ops.msm(G1, zkey.b1, w), ops.scalar_mul(G1, s, zkey.delta1)), zkey.beta1)
-    b2_msm = ops.msm_later(G2, zkey.b2, w)
-    c_msm = ops.msm_later(G1, zkey.c, ops.tail(w, zkey.n_public + 1))
+    # pi_a and b1 are needed opened before pi_c: their MSMs run once the masked vectors
+    # of round 1 are on their way, and the points ride in the exchange's second half.
+    # The MSMs for pi_b and for pi_c's witness part depend on nothing from round 1: they
+    # start there too and run during the exchange.
+    late = {}
+
+    def round1_points():
+        pi_a = ops.add_public(G1, ops.add(G1, ops.msm(G1, zkey.a, w), ops.scalar_mul(G1, r, zkey.delta1)),
+                              zkey.alpha1)
+        b1 = ops.add_public(G1, ops.add(G1, ops.msm(G1, zkey.b1, w), ops.scalar_mul(G1, s, zkey.delta1)),
+                            zkey.beta1)
+        late["b2"] = ops.msm_later(G2, zkey.b2, w)
+        late["c"] = ops.msm_later(G1, zkey.c, ops.tail(w, zkey.n_public + 1))
+        return [(G1, pi_a), (G1, b1)]
 
     # Round 1: C = A∘B on the domain, A·B on the odd coset, and open pi_a, b1.
-    (c_dom, ab_odd), (pi_a_open, b1_open) = ops.multiply_and_open(a_dom, b_dom, [(G1, pi_a), (G1, b1)])
+    (c_dom, ab_odd), (pi_a_open, b1_open) = ops.multiply_and_open(a_dom, b_dom, round1_points)
+    b2_msm, c_msm = late["b2"], late["c"]
     h = ops.sub_vec(ab_odd, ops.odd_coset(c_dom))
 
     pi_b = ops.add_public(G2, ops.add(G2, b2_msm(), ops.scalar_mul(G2, s, zkey.delta2)), zkey.beta2)

@@ -50,7 +50,7 @@ class PlainOps(LocalOps):
         return CURVES[group].add(a, public_point(group, p))
 
     def multiply_and_open(self, a, b, points):
-        return [self.mul_vec(a, b), self.mul_vec(self.odd_coset(a), self.odd_coset(b))], [p for _, p in points]
+        return [self.mul_vec(a, b), self.mul_vec(self.odd_coset(a), self.odd_coset(b))], [p for _, p in points()]
 
     def output(self, pi_a, pi_b, pi_c):
         return Proof(pi_a, pi_b, pi_c)

@@ -63,9 +63,11 @@ class ShareOps(Protocol):
         """[A + P] for a public P (exactly one party adds it).  Local."""
 
     def multiply_and_open(
-        self, a: Vec, b: Vec, points: Sequence[tuple[Group, Point]]
+        self, a: Vec, b: Vec, points: Callable[[], Sequence[tuple[Group, Point]]]
     ) -> tuple[list[Vec], list[PublicPoint]]:
-        """([a∘b, odd_coset(a)∘odd_coset(b)], and the opened value of each point).
+        """([a∘b, odd_coset(a)∘odd_coset(b)], and the opened value of each point that
+        ``points()`` returns).  ``points`` is called once, after the masked vectors are on
+        their way: the MSMs that make those points then run during the exchange.
 
         Network: the one all-to-all exchange of round 1.  The products use one dealt
         Beaver triple (x, y, x∘y) and its odd-coset image (odd_coset(x), odd_coset(y),

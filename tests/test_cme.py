@@ -115,8 +115,8 @@ def _edit_once(kind, mutate, to_filter=None):
 
 TAMPERS = {
     "round-1 vector share": (M.ROUND1_SHARES, bump_first_value),
-    "round-1 πA share": (M.ROUND1_SHARES, lambda m: shift_point(m, 0)),
-    "round-1 B1 share": (M.ROUND1_SHARES, lambda m: shift_point(m, 1)),
+    "round-1 πA share": (M.ROUND1_OPENED, lambda m: shift_point(m, 0)),
+    "round-1 B1 share": (M.ROUND1_OPENED, lambda m: shift_point(m, 1)),
     "round-1 opened chunk": (M.ROUND1_OPENED, bump_first_value),
     "round-2 πB share": (M.OUTPUT, lambda m: shift_point(m, 1)),
     "round-2 πC share": (M.OUTPUT, lambda m: shift_point(m, 2)),

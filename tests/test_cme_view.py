@@ -107,11 +107,11 @@ def test_opened_points_are_pi_a_and_a_masked_b1(recorded):
     for jobs in per_witness:
         xs = []
         for _, _, outputs, shares in jobs:
-            # every party's round-1 message carries its (πA, B1) shares; their sums are the openings
+            # every party's opened chunk carries its (πA, B1) shares; their sums are the openings
             pi_a = b1 = None
             for i in range(N_PARTIES):
-                msg = shares[i][0]
-                assert msg.kind == M.ROUND1_SHARES
+                msg = shares[i][1]
+                assert msg.kind == M.ROUND1_OPENED
                 pi_a = G1.add(pi_a, msg.points[0])
                 b1 = G1.add(b1, msg.points[1])
             assert all(o[0] == pi_a for o in outputs.values()), "opened πA is the proof's πA"
