@@ -26,6 +26,7 @@ import numpy as np
 
 from cme import messages as M
 from cme.dealing import Shares
+from cme.incoming import IncomingVector
 from cme.transport import CLIENT
 from prover.local_ops import CURVES, LocalOps, public_point
 
@@ -56,8 +57,24 @@ class AdditiveOps(LocalOps):
         self.job_id = job_id
         self.transport = transport
         self._shares = shares
-        self._w = self.from_wire(shares.w)
-        self._x, self._y, self._z1, self._z2 = (self.from_wire(a) for a in (shares.x, shares.y, shares.z1, shares.z2))
+        self._w = self._arrived(shares.w)
+        self._x, self._y = self.from_wire(shares.x), self.from_wire(shares.y)
+        self._z_pending = {"z1": shares.z1, "z2": shares.z2}  # needed after the exchange: may arrive meanwhile
+        self._z = {}
+
+    def _arrived(self, v):
+        """A share vector on the engine; one the client is still sending is waited for
+        (timed as ``material``: the job started before its material was whole)."""
+        if isinstance(v, IncomingVector):
+            t0 = time.perf_counter()
+            v = v.take()
+            self.timings["material"] = self.timings.get("material", 0.0) + time.perf_counter() - t0
+        return self.from_wire(v)
+
+    def _triple_z(self, key):
+        if key not in self._z:
+            self._z[key] = self._arrived(self._z_pending.pop(key))
+        return self._z[key]
 
     def witness(self):
         return self._w
@@ -86,9 +103,9 @@ class AdditiveOps(LocalOps):
 
         opened_flat, opened_points = self._timed("exchange", self._exchange, flat, point_shares)
         d, e = self.from_wire(opened_flat[:n]), self.from_wire(opened_flat[n:])
-        c_dom = self._beaver(d, e, self._x, self._y, self._z1)
+        c_dom = self._beaver(d, e, self._x, self._y, self._triple_z("z1"))
         ab_odd = self._beaver(self.odd_coset(d), self.odd_coset(e), self.odd_coset(self._x),
-                              self.odd_coset(self._y), self._z2)
+                              self.odd_coset(self._y), self._triple_z("z2"))
         return [c_dom, ab_odd], opened_points
 
     def _beaver(self, d, e, x, y, z):

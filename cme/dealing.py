@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cme.incoming import IncomingVector
 from cme.prg import SEED_BYTES, expand, expand_scalar
 from gpu_msm.constants import FR_MODULUS
 from prover.engines import get_engine
@@ -55,7 +56,8 @@ class Corrections:
 
     def wipe(self) -> None:
         for arr in self.vectors().values():
-            arr.fill(0)
+            if isinstance(arr, np.ndarray):  # an IncomingVector zeroes itself if it fails
+                arr.fill(0)
 
 
 @dataclass
@@ -75,7 +77,8 @@ class PartyMaterial:
 @dataclass
 class Shares:
     """One party's expanded shares: canonical (n, 4) arrays (CuPy where expanded on a
-    device) and ints.  The coset triple's x and y shares are odd_coset(x), odd_coset(y)."""
+    device) and ints.  The coset triple's x and y shares are odd_coset(x), odd_coset(y).
+    w, z1 and z2 may be ``material.IncomingVector``s still arriving from the client."""
     w: np.ndarray
     x: np.ndarray
     y: np.ndarray
@@ -195,7 +198,9 @@ def upload_bytes(materials: list[PartyMaterial]) -> int:
 
 def expand_material(p: PartyMaterial, engine: str | None = None) -> Shares:
     """Party side: the shares this party's material stands for; on an engine that keeps
-    vectors on a device, they are expanded there."""
+    vectors on a device, they are expanded there.  A correction still arriving
+    (``material.IncomingVector``) is passed on as it is, for the party to wait on where
+    it first needs it."""
     on_device = getattr(get_engine(engine), "on_device", False)
     v = _seeded(p.seed, p.n_vars, p.domain_size, p.index, p.n_parties, on_device)
     c = p.corrections
@@ -204,82 +209,9 @@ def expand_material(p: PartyMaterial, engine: str | None = None) -> Shares:
             arr = getattr(c, key) if c is not None else None
             if arr is None:
                 raise ValueError(f"party {p.index}'s material lacks its {key} correction")
-            v[key] = arr.copy()
+            v[key] = arr if isinstance(arr, IncomingVector) else arr.copy()
     if p.index == 0:
         if c is None or c.r is None:
             raise ValueError("party 0's material lacks its blinding corrections")
         v["r"], v["s"], v["rs"] = c.r, c.s, c.rs
     return Shares(w=v["w"], x=v["x1"], y=v["y1"], z1=v["z1"], z2=v["z2"], r=v["r"], s=v["s"], rs=v["rs"])
-
-
-# ---------------------------------------------------------------- wire form of a party's material
-
-_MAT_HEADER = b"CMEM"
-_MAT_FIELDS = 5  # index, n_parties, n_vars, domain_size, flags
-_SCALARS = 1     # flag bit: the r, s, r·s corrections follow the vectors
-
-
-def _flags(index: int, n_parties: int) -> int:
-    """Bit 0: scalars; bit 1 + j: CORRECTED[j]'s correction."""
-    bits = _SCALARS if index == 0 else 0
-    for j, key in enumerate(CORRECTED):
-        if owner(key, n_parties) == index:
-            bits |= 2 << j
-    return bits
-
-
-def material_to_bytes(p: PartyMaterial) -> bytes:
-    flags = _flags(p.index, p.n_parties)
-    head = _MAT_HEADER + b"".join(int(v).to_bytes(4, "little")
-                                  for v in (p.index, p.n_parties, p.n_vars, p.domain_size, flags))
-    parts = [head, p.seed]
-    c = p.corrections
-    for j, key in enumerate(CORRECTED):
-        if flags & (2 << j):
-            parts.append(np.ascontiguousarray(getattr(c, key), dtype="<u8").tobytes())
-    if flags & _SCALARS:
-        parts += [v.to_bytes(N8, "little") for v in (c.r, c.s, c.rs)]
-    return b"".join(parts)
-
-
-def material_size(index: int, n_parties: int, n_vars: int, domain_size: int) -> int:
-    """Exact byte length of :func:`material_to_bytes` for this party, so a node can
-    refuse an oversized or short upload before buffering it."""
-    flags = _flags(index, n_parties)
-    size = len(_MAT_HEADER) + 4 * _MAT_FIELDS + SEED_BYTES
-    for j, key in enumerate(CORRECTED):
-        if flags & (2 << j):
-            size += N8 * (n_vars if key == "w" else domain_size)
-    return size + (3 * N8 if flags & _SCALARS else 0)
-
-
-def material_from_bytes(raw: bytes, *, index: int, n_parties: int, n_vars: int, domain_size: int) -> PartyMaterial:
-    """Parse and check material against what the job manifest and circuit say."""
-    want = material_size(index, n_parties, n_vars, domain_size)
-    if len(raw) != want:
-        raise ValueError(f"share material is {len(raw)} bytes, expected {want} for party {index}")
-    if raw[:4] != _MAT_HEADER:
-        raise ValueError("share material has a bad header")
-    fields = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "little") for i in range(_MAT_FIELDS)]
-    flags = _flags(index, n_parties)
-    if fields[:4] != [index, n_parties, n_vars, domain_size] or fields[4] != flags:
-        raise ValueError(f"share material is for party {fields[0]} of {fields[1]} "
-                         f"(nVars {fields[2]}, domain {fields[3]}), not what the manifest says")
-    off = 4 + 4 * _MAT_FIELDS
-    seed = bytes(raw[off:off + SEED_BYTES])
-    off += SEED_BYTES
-    found = {}
-    for j, key in enumerate(CORRECTED):
-        if flags & (2 << j):
-            n = n_vars if key == "w" else domain_size
-            arr = np.frombuffer(raw[off:off + N8 * n], dtype="<u8").astype(np.uint64).reshape(n, 4)
-            if not below(arr, R).all():
-                raise ValueError(f"share material: a value of {key} is not below r")
-            found[key] = arr
-            off += N8 * n
-    if flags & _SCALARS:
-        r, s, rs = (int.from_bytes(raw[off + N8 * i:off + N8 * (i + 1)], "little") for i in range(3))
-        if max(r, s, rs) >= R:
-            raise ValueError("share material: a blinding share is not below r")
-        found.update(r=r, s=s, rs=rs)
-    return PartyMaterial(index, n_parties, n_vars, domain_size, seed, Corrections(**found) if found else None)

@@ -24,7 +24,8 @@ import grpc
 from cme import messages as M
 from cme.assembly import JobFailed, assemble
 from cme.audit import audit
-from cme.dealing import deal_with, material_to_bytes, predeal
+from cme.dealing import deal_with, predeal
+from cme.material import material_buffers
 from coordinator_free import identity as ident
 from coordinator_free import wire
 from coordinator_free.mesh import SERVER_NAME
@@ -151,7 +152,7 @@ class Client:
             parties = [pb.Party(index=i, name=m.name, address=m.address, fingerprint=m.fingerprint)
                        for i, m in enumerate(members)]
             self.progress("submit", f"job {job_id.hex()[:12]} to {len(members)} nodes")
-            raw = {i: material_to_bytes(p) for i, p in enumerate(materials)}
+            raw = {i: material_buffers(p) for i, p in enumerate(materials)}
             try:
                 self._each(pool, members, "submit",
                            lambda n: self._submit(n, job_id, zkey.sha256, members.index(n), parties,
@@ -275,16 +276,20 @@ class Client:
         except grpc.RpcError as e:
             raise NodeFailed(node, "upload", _why(e)) from None
 
-    def _submit(self, node, job_id, sha, index, parties, deadline_ms, material: bytes):
+    def _submit(self, node, job_id, sha, index, parties, deadline_ms, material: list):
+        """``material``: its pieces (``cme.material.material_buffers``); the first, the
+        header, seed and blinding corrections, goes alone, so the node starts the job on
+        it while the correction vectors follow."""
         manifest = pb.JobManifest(job_id=job_id, circuit_sha256=sha, n_parties=len(parties),
                                   party_index=index, parties=parties, deadline_unix_ms=deadline_ms,
-                                  material_size=len(material))
+                                  material_size=sum(len(p) for p in material))
 
         def parts():  # in wire form: each material byte is copied once here, not four times
             yield pb.JobPart(manifest=manifest).SerializeToString()
-            view = memoryview(material)
-            for off in range(0, len(material), CHUNK):
-                yield wire.job_material(view[off:off + CHUNK])
+            for piece in material:
+                view = memoryview(piece)
+                for off in range(0, len(view), CHUNK):
+                    yield wire.job_material(view[off:off + CHUNK])
 
         submit = self._channel(node).stream_unary(
             "/coprove.v1.Node/SubmitJob", request_serializer=None,

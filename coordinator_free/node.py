@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
-import numpy as np
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from cme.additive_ops import AdditiveOps
-from cme.dealing import expand_material, material_from_bytes, material_size
+from cme.dealing import expand_material
+from cme.material import MaterialError, MaterialStream
 from coordinator_free import identity as ident
 from coordinator_free import wire
 from coordinator_free.faults import FaultPlan
@@ -148,31 +148,45 @@ class NodeService(rpc.NodeServicer):
         m = first.manifest
         self.faults.at("submit")
         zkey, parties = self._check_manifest(m, context)
-        want = material_size(m.party_index, m.n_parties, zkey.n_vars, zkey.domain_size)
-        if m.material_size != want:
+        stream = MaterialStream(index=m.party_index, n_parties=m.n_parties, n_vars=zkey.n_vars,
+                                domain_size=zkey.domain_size)
+        if m.material_size != stream.size:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT,
-                          f"manifest announces {m.material_size} bytes of material, expected {want}")
-        buf = bytearray()
+                          f"manifest announces {m.material_size} bytes of material, expected {stream.size}")
+        # The job starts once the header, seed and blinding corrections are in; the
+        # correction vectors land in their arrays as they arrive, and the job waits for
+        # one only where it needs it.  Until the stream is whole the job is provisional:
+        # if the stream breaks off or turns out malformed, it is failed and forgotten.
+        job = None
+        whole = False
+        why = "the client's material stream broke off"
         try:
             for part in request_iterator:
                 if part.WhichOneof("part") != "material":
-                    context.abort(grpc.StatusCode.INVALID_ARGUMENT, "a second manifest in one job submission")
-                data = part.material  # a view (wire.parse_job_part), or a copy per read of the field
-                if len(buf) + len(data) > want:
-                    context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"more than the announced {want} bytes of material")
-                buf += data
+                    why = "a second manifest in one job submission"
+                    context.abort(grpc.StatusCode.INVALID_ARGUMENT, why)
+                try:
+                    # a view of gRPC's buffer (wire.parse_job_part): copied once, into its array
+                    stream.feed(part.material)
+                except MaterialError as e:
+                    why = str(e)
+                    context.abort(grpc.StatusCode.INVALID_ARGUMENT, why)
+                if job is None and stream.material is not None:
+                    job = self._start_job(m, zkey, parties, stream.material, client, context)
             try:
-                # a view, not bytes(buf): no copy (32 MB at 2^20) and none left unzeroed; the
-                # parsed material owns its arrays, copied out of the buffer
-                material = material_from_bytes(memoryview(buf), index=m.party_index, n_parties=m.n_parties,
-                                               n_vars=zkey.n_vars, domain_size=zkey.domain_size)
-            except ValueError as e:
-                context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
+                stream.close()
+            except MaterialError as e:
+                why = str(e)
+                context.abort(grpc.StatusCode.INVALID_ARGUMENT, why)
+            whole = True
         finally:
-            # shares are zeroed, not left for the collector, also when the upload fails; in
-            # place (buf[:] = bytes(n) made two zeroed copies first)
-            if buf:
-                np.frombuffer(buf, dtype=np.uint8).fill(0)
+            if not whole:
+                stream.fail(why)
+                if job is not None:
+                    self._drop_job(job, why)
+        return pb.JobAccepted(job_id=job.job_id)
+
+    def _start_job(self, m, zkey, parties, material, client, context) -> Job:
         seconds_left = (m.deadline_unix_ms / 1000.0) - time.time()
         job = Job(bytes(m.job_id), m.circuit_sha256, m.party_index, parties,
                   time.monotonic() + seconds_left, max_buffered=_buffer_limit(zkey.domain_size, m.n_parties))
@@ -191,7 +205,18 @@ class NodeService(rpc.NodeServicer):
         self._log(job, "accepted", f"circuit={m.circuit_sha256[:12]} parties={m.n_parties} "
                                    f"deadline_in={seconds_left:.1f}s")
         th.start()
-        return pb.JobAccepted(job_id=job.job_id)
+        return job
+
+    def _drop_job(self, job: Job, why: str) -> None:
+        """A job whose material never arrived whole: failed, and gone from the table (it
+        was never accepted; its id may be used again)."""
+        job.finish(FAILED, f"share material: {why}")
+        with self._lock:
+            if self.jobs.get(job.job_id) is job:
+                del self.jobs[job.job_id]
+                self.submitter.pop(job.job_id, None)
+                self.threads.pop(job.job_id, None)
+        self._log(job, "dropped", f"its material did not arrive whole: {why}", logging.WARNING)
 
     def _check_manifest(self, m, context):
         # messages quote caller-chosen names: capped so that the status still fits a reply
@@ -233,7 +258,8 @@ class NodeService(rpc.NodeServicer):
             shares = expand_material(material)
             t_expand = time.perf_counter() - t_expand
             if material.corrections is not None:
-                material.corrections.wipe()  # the expanded shares are all this node keeps
+                material.corrections.wipe()  # the expanded shares are all this node keeps (a
+                # correction still arriving is not in the material: it goes to the shares)
             del material
             transport = self.faults.wrap(GrpcTransport(job, self.channels))
             if self.cfg.misbehave:

@@ -94,7 +94,10 @@ class NodeServicer:
         raise NotImplementedError('Method not implemented!')
 
     def SubmitJob(self, request_iterator, context):
-        """Jobs, client -> node: the manifest first, then this node's share material.
+        """Jobs, client -> node: the manifest first, then this node's share material.  The
+        job starts once the material's header, seed and blinding shares are in, and waits
+        for a correction vector only where it needs it; a stream that ends short or
+        malformed fails that job and leaves none behind.  Answers once the material is whole.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

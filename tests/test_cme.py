@@ -184,7 +184,8 @@ def test_cli_local_needs_two_parties(tmp_path):
 def test_dealing_is_fresh_unless_an_rng_is_given():
     import random
 
-    from cme.dealing import deal, material_to_bytes
+    from cme.dealing import deal
+    from cme.material import material_to_bytes
     zkey, wtns = _load("three_public")
     a = [material_to_bytes(p) for p in deal(wtns.values, 3, zkey.domain_size)]
     b = [material_to_bytes(p) for p in deal(wtns.values, 3, zkey.domain_size)]

@@ -921,7 +921,8 @@ class NodeUnderFuzz:
     (accepted jobs and their deadlines, circuits it uploaded)."""
 
     def __init__(self, net):
-        from cme.dealing import deal, material_to_bytes
+        from cme.dealing import deal
+        from cme.material import material_to_bytes
         from coordinator_free import identity as ident
         from coordinator_free.mesh import SERVER_NAME
         from prover.plain import witness_ints

@@ -296,3 +296,97 @@ def test_registry_keeps_a_bounded_number_of_circuits_loaded(tmp_path):
     assert list(reg._loaded) == shas[-2:]
     assert reg.get(shas[0]).n_public == 3  # reloaded from disk on demand
     assert list(reg._loaded) == [shas[3], shas[0]]
+
+
+def _manual_job(net, fixture):
+    """A job dealt here and submitted stub by stub: (zkey, vkey, public, materials, job id,
+    manifest maker)."""
+    from cme.dealing import deal
+    from prover.plain import public_signals, witness_ints
+    from prover.wtns import read_wtns
+    from prover.zkey import read_zkey
+    zkey = read_zkey(fixture / "circuit.zkey")
+    w = witness_ints(zkey, read_wtns(fixture / "witness.wtns"))
+    materials = deal(w, 3, zkey.domain_size)
+    job_id = secrets.token_bytes(16)
+    parties = [pb.Party(index=i, name=m.name, address=m.address, fingerprint=m.fingerprint)
+               for i, m in enumerate(net.committee.nodes)]
+
+    def manifest(i, size):
+        return pb.JobPart(manifest=pb.JobManifest(
+            job_id=job_id, circuit_sha256=zkey.sha256, n_parties=3, party_index=i, parties=parties,
+            deadline_unix_ms=int((time.time() + 60) * 1000), material_size=size))
+    return zkey, public_signals(zkey, w), materials, job_id, manifest
+
+
+def test_job_starts_before_its_material_is_whole(net):
+    """Each node starts its job on the header, seed and blinding shares: while the
+    correction vectors are held back, the job is running; released, it proves."""
+    from cme import messages as M
+    from cme.assembly import assemble
+    from cme.material import material_buffers
+    with Client(net.committee) as client:
+        client.prove(THREE / "circuit.zkey", THREE / "witness.wtns")  # circuit uploaded
+    zkey, public, materials, job_id, manifest = _manual_job(net, THREE)
+    release = threading.Event()
+    stubs = [_stub(net, m.name) for m in net.committee.nodes]
+
+    def parts(i):
+        prefix, *vectors = material_buffers(materials[i])
+        yield manifest(i, len(prefix) + sum(len(v) for v in vectors))
+        yield pb.JobPart(material=bytes(prefix))
+        assert release.wait(30)
+        for v in vectors:
+            yield pb.JobPart(material=bytes(v))
+
+    with ThreadPoolExecutor(3) as pool:
+        submits = [pool.submit(stub.SubmitJob, parts(i), timeout=60) for i, (_, stub) in enumerate(stubs)]
+        deadline = time.monotonic() + 20
+        states = {}
+        while time.monotonic() < deadline and len(states) < 3:
+            for i, (_, stub) in enumerate(stubs):
+                try:
+                    states[i] = stub.JobStatus(pb.JobRef(job_id=job_id), timeout=5).state
+                except grpc.RpcError as e:
+                    assert e.code() == grpc.StatusCode.NOT_FOUND
+            time.sleep(0.02)
+        assert states == {0: "running", 1: "running", 2: "running"}, "jobs wait for their whole material"
+        assert not any(f.done() for f in submits)
+        release.set()
+        for f in submits:
+            assert f.result().job_id == job_id
+        results = [stub.FetchResult(pb.JobRef(job_id=job_id), timeout=60) for _, stub in stubs]
+    outputs = {i: M.decode(r.output, peer=i, job_id=job_id, kind=M.OUTPUT).points for i, r in enumerate(results)}
+    proof = assemble(read_vkey(THREE / "verification_key.json"), public, outputs)
+    assert _check(proof, public, THREE / "verification_key.json")
+    assert results[0].step_seconds["material"] > 0  # party 0 started, then waited for w
+    for ch, _ in stubs:
+        ch.close()
+
+
+def test_material_cut_after_the_start_leaves_no_job_and_the_node_serves(net):
+    from cme.material import material_buffers
+    with Client(net.committee) as client:
+        client.prove(THREE / "circuit.zkey", THREE / "witness.wtns")
+    zkey, public, materials, job_id, manifest = _manual_job(net, THREE)
+    ch, stub = _stub(net, "node2")
+    prefix, *vectors = material_buffers(materials[1])
+    size = len(prefix) + sum(len(v) for v in vectors)
+    short = [manifest(1, size), pb.JobPart(material=bytes(prefix)), pb.JobPart(material=bytes(vectors[0][:64]))]
+    with pytest.raises(grpc.RpcError) as e:
+        stub.SubmitJob(iter(short), timeout=30)
+    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert f"is {len(prefix) + 64} bytes, expected {size} for party 1" in e.value.details()
+    with pytest.raises(grpc.RpcError) as e:
+        stub.JobStatus(pb.JobRef(job_id=job_id), timeout=5)
+    assert e.value.code() == grpc.StatusCode.NOT_FOUND
+    bad = bytearray(bytes(vectors[0]))
+    bad[:32] = (2**256 - 1).to_bytes(32, "little")
+    with pytest.raises(grpc.RpcError) as e:
+        stub.SubmitJob(iter([manifest(1, size), pb.JobPart(material=bytes(prefix)), pb.JobPart(material=bytes(bad))]),
+                       timeout=30)
+    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "a value of z1 is not below r" in e.value.details()
+    ch.close()
+    with Client(net.committee) as client:
+        proof, public, _ = client.prove(THREE / "circuit.zkey", THREE / "witness.wtns")
+    assert _check(proof, public, THREE / "verification_key.json")
