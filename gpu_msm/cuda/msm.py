@@ -14,6 +14,7 @@ import numpy as np
 
 from gpu_msm.constants import FQ_MODULUS, FR_MODULUS
 from gpu_msm.cuda import _build
+from gpu_msm.reduced import rows_below
 
 Q = FQ_MODULUS
 
@@ -130,18 +131,6 @@ def _curve_of(bases) -> _Curve:
     if len(shape) == 4 and shape[1:] == (2, 2, 4):
         return G2
     raise ValueError(f"bases of shape {shape}: want (n, 2, 4) for G1 or (n, 2, 2, 4) for G2")
-
-
-def rows_below(limbs, modulus: int, xp=np):
-    """Row-wise value < modulus for (k, 4) uint64 limbs (numpy, or CuPy with xp=cupy),
-    lexicographic from the top limb."""
-    m = [(modulus >> (64 * i)) & (2**64 - 1) for i in range(4)]
-    below = xp.zeros(len(limbs), bool)
-    equal = xp.ones(len(limbs), bool)
-    for i in (3, 2, 1, 0):
-        below |= equal & (limbs[:, i] < xp.uint64(m[i]))
-        equal &= limbs[:, i] == xp.uint64(m[i])
-    return below
 
 
 def _check_below(limbs: np.ndarray, modulus: int, what: str) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 
 from gpu_msm.constants import FR_MODULUS
 from gpu_msm.cuda import _build
-from gpu_msm.cuda.msm import rows_below
+from gpu_msm.reduced import rows_below
 
 BLOCK = 256
 _TOP_MASK = (1 << 62) - 1
