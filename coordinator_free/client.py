@@ -40,6 +40,9 @@ log = logging.getLogger("coprove.client")
 # upload and share-material parts: fewer, larger messages stream faster (bench/grpc_throughput.py,
 # 2-core loopback: 1, 2 and 8 MiB parts submit 32 MB to each of three nodes no faster than 4 MiB)
 CHUNK = 4 << 20
+# the longest the triple corrections wait for the witness correction to go out first: an
+# ordering preference, never a reason for a job to stall
+SUBMIT_ORDER_WAIT = 5.0
 RPC_SECONDS = 30.0
 
 
@@ -153,11 +156,18 @@ class Client:
                        for i, m in enumerate(members)]
             self.progress("submit", f"job {job_id.hex()[:12]} to {len(members)} nodes")
             raw = {i: material_buffers(p) for i, p in enumerate(materials)}
+            # Every node starts on its material's first piece; party 0 alone then waits for
+            # the rest (the witness correction), so its vectors go first and the triple
+            # corrections, needed only after the exchange, follow.
+            witness_sent = threading.Event()
             try:
                 self._each(pool, members, "submit",
                            lambda n: self._submit(n, job_id, zkey.sha256, members.index(n), parties,
-                                                  deadline_ms, raw[members.index(n)]))
+                                                  deadline_ms, raw[members.index(n)],
+                                                  after=None if members.index(n) == 0 else witness_sent,
+                                                  then=witness_sent if members.index(n) == 0 else None))
             finally:
+                witness_sent.set()
                 raw.clear()
             t_submit = time.perf_counter()
             summary.steps["submit"] = t_submit - t_deal
@@ -276,20 +286,28 @@ class Client:
         except grpc.RpcError as e:
             raise NodeFailed(node, "upload", _why(e)) from None
 
-    def _submit(self, node, job_id, sha, index, parties, deadline_ms, material: list):
+    def _submit(self, node, job_id, sha, index, parties, deadline_ms, material: list,
+                after: threading.Event | None = None, then: threading.Event | None = None):
         """``material``: its pieces (``cme.material.material_buffers``); the first, the
         header, seed and blinding corrections, goes alone, so the node starts the job on
-        it while the correction vectors follow."""
+        it while the correction vectors follow: once ``after`` is set (waited for at most
+        SUBMIT_ORDER_WAIT seconds), and ``then`` is set when they are handed to gRPC."""
         manifest = pb.JobManifest(job_id=job_id, circuit_sha256=sha, n_parties=len(parties),
                                   party_index=index, parties=parties, deadline_unix_ms=deadline_ms,
                                   material_size=sum(len(p) for p in material))
 
         def parts():  # in wire form: each material byte is copied once here, not four times
-            yield pb.JobPart(manifest=manifest).SerializeToString()
-            for piece in material:
-                view = memoryview(piece)
-                for off in range(0, len(view), CHUNK):
-                    yield wire.job_material(view[off:off + CHUNK])
+            try:
+                yield pb.JobPart(manifest=manifest).SerializeToString()
+                for k, piece in enumerate(material):
+                    if k == 1 and after is not None:
+                        after.wait(SUBMIT_ORDER_WAIT)
+                    view = memoryview(piece)
+                    for off in range(0, len(view), CHUNK):
+                        yield wire.job_material(view[off:off + CHUNK])
+            finally:
+                if then is not None:
+                    then.set()
 
         submit = self._channel(node).stream_unary(
             "/coprove.v1.Node/SubmitJob", request_serializer=None,
