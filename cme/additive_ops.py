@@ -22,8 +22,6 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import numpy as np
-
 from cme import messages as M
 from cme.dealing import Shares
 from cme.incoming import IncomingVector
@@ -90,7 +88,7 @@ class AdditiveOps(LocalOps):
         n = len(a)
         if len(b) != n or len(self._x) != n:
             raise RuntimeError(f"vectors of {len(a)} and {len(b)} values; the triple has {len(self._x)}")
-        flat = self.to_wire(self.concat([self.sub_vec(a, self._x), self.sub_vec(b, self._y)]))
+        masked = self.concat([self.sub_vec(a, self._x), self.sub_vec(b, self._y)])
 
         def point_shares():
             # the MSMs behind them are timed as their own steps, not as the exchange's
@@ -101,8 +99,8 @@ class AdditiveOps(LocalOps):
             self.timings["exchange"] = self.timings.get("exchange", 0.0) - (time.perf_counter() - t0)
             return [p for _, p in pts]
 
-        opened_flat, opened_points = self._timed("exchange", self._exchange, flat, point_shares)
-        d, e = self.from_wire(opened_flat[:n]), self.from_wire(opened_flat[n:])
+        opened, opened_points = self._timed("exchange", self._exchange, masked, point_shares)
+        d, e = opened[:n], opened[n:]
         c_dom = self._beaver(d, e, self._x, self._y, self._triple_z("z1"))
         ab_odd = self._beaver(self.odd_coset(d), self.odd_coset(e), self.odd_coset(self._x),
                               self.odd_coset(self._y), self._triple_z("z2"))
@@ -112,15 +110,19 @@ class AdditiveOps(LocalOps):
         ab = self.add_vec(z, self.add_vec(self.mul_vec(d, y), self.mul_vec(e, x)))
         return self.add_vec(ab, self.mul_vec(d, e)) if self.i == 0 else ab
 
-    def _exchange(self, flat: np.ndarray, point_shares):
-        """Chunk-owner opening of ``flat``, and all-to-all opening of the points that
-        ``point_shares()`` makes while the first half's sends are under way."""
+    def _exchange(self, masked, point_shares):
+        """Chunk-owner opening of the engine vector ``masked``, and all-to-all opening of
+        the points that ``point_shares()`` makes while the first half's sends are under
+        way.  The opened vector comes back as an engine vector: this party's chunk never
+        leaves the engine, the peers' chunks go straight in."""
         n, t, me = self.n_parties, self.transport, self.i
-        bounds = chunk_bounds(len(flat), n)
+        bounds = chunk_bounds(len(masked), n)
         peers = [k for k in range(n) if k != me]
         clock = _SubSteps(self.timings, "exchange.")
+        flat = self.to_wire(masked)
         payloads = {k: M.encode(M.Message(M.ROUND1_SHARES, self.job_id, me, k, flat[bounds[k]:bounds[k + 1]]))
                     for k in peers}
+        del flat
         clock("encode")
         with ThreadPoolExecutor(max_workers=len(peers), thread_name_prefix="send") as pool:
             sending = [pool.submit(self.transport.send, k, p) for k, p in payloads.items()]
@@ -133,7 +135,7 @@ class AdditiveOps(LocalOps):
                 for f in sending:
                     f.result()
         clock("send shares")
-        acc = self.from_wire(flat[bounds[me]:bounds[me + 1]])
+        acc = masked[bounds[me]:bounds[me + 1]]
         for k in peers:
             raw = t.recv(k)
             clock("wait shares")
@@ -146,18 +148,17 @@ class AdditiveOps(LocalOps):
         clock("encode")
         self._send_each({k: opened for k in peers})
         clock("send opened")
-        out = np.empty_like(flat)
-        out[bounds[me]:bounds[me + 1]] = my_chunk
+        chunks = {me: acc}
         sums = list(mine)
         for k in peers:
             raw = t.recv(k)
             clock("wait opened")
             msg = M.decode(raw, peer=k, job_id=self.job_id, kind=M.ROUND1_OPENED,
                            chunk=k, count=bounds[k + 1] - bounds[k])
-            out[bounds[k]:bounds[k + 1]] = msg.values
+            chunks[k] = self.from_wire(msg.values)
             sums = [self.add("g1", s, p) for s, p in zip(sums, msg.points)]
             clock("sum")
-        return out, sums
+        return self.concat([chunks[k] for k in range(n)]), sums
 
     def _send_each(self, payloads: dict) -> None:
         """Send to every peer at once, so one peer's link does not wait for another's."""
