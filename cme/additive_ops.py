@@ -119,10 +119,10 @@ class AdditiveOps(LocalOps):
         bounds = chunk_bounds(len(masked), n)
         peers = [k for k in range(n) if k != me]
         clock = _SubSteps(self.timings, "exchange.")
-        flat = self.to_wire(masked)
-        payloads = {k: M.encode(M.Message(M.ROUND1_SHARES, self.job_id, me, k, flat[bounds[k]:bounds[k + 1]]))
+        # each chunk goes from the engine straight into its message
+        payloads = {k: M.encode_values(M.ROUND1_SHARES, self.job_id, me, k, bounds[k + 1] - bounds[k],
+                                       lambda out, k=k: self.to_wire_into(masked[bounds[k]:bounds[k + 1]], out))
                     for k in peers}
-        del flat
         clock("encode")
         with ThreadPoolExecutor(max_workers=len(peers), thread_name_prefix="send") as pool:
             sending = [pool.submit(self.transport.send, k, p) for k, p in payloads.items()]
@@ -143,8 +143,8 @@ class AdditiveOps(LocalOps):
                            chunk=me, count=bounds[me + 1] - bounds[me])
             acc = self.add_vec(acc, self.from_wire(msg.values))
             clock("sum")
-        my_chunk = self.to_wire(acc)
-        opened = M.encode(M.Message(M.ROUND1_OPENED, self.job_id, me, me, my_chunk, tuple(mine)))
+        opened = M.encode_values(M.ROUND1_OPENED, self.job_id, me, me, bounds[me + 1] - bounds[me],
+                                 lambda out: self.to_wire_into(acc, out), tuple(mine))
         clock("encode")
         self._send_each({k: opened for k in peers})
         clock("send opened")

@@ -107,6 +107,12 @@ class BackendEngine:
             return self._b.to_host(v)
         return np.ascontiguousarray(v, dtype=np.uint64)
 
+    def to_wire_into(self, v, out: np.ndarray) -> None:
+        if self._device:
+            self._b.to_host_into(v, out)
+        else:
+            np.copyto(out, v)
+
     def concat(self, vs):
         if self._device:
             return self._b.concat(vs)

@@ -16,9 +16,9 @@ from gpu_msm.cuda.msm import (ResidentBases, msm_g1, msm_g2, msm_start, release_
                               resident_bases, upload_bases)
 from gpu_msm.cuda.transform import intt, ntt, odd_coset
 from gpu_msm.cuda.vec import (SparseMatrix, add_vec, concat, mul_scalar, mul_vec, neg_vec,
-                              sparse_matvec, sub_vec, to_device, to_host)
+                              sparse_matvec, sub_vec, to_device, to_host, to_host_into)
 
 __all__ = ["msm_g1", "msm_g2", "msm_start", "ntt", "intt", "odd_coset", "resident_bases", "release_bases",
            "upload_bases", "ResidentBases", "fixed_base_g1", "fixed_base_g2", "add_vec", "sub_vec",
            "mul_vec", "neg_vec", "mul_scalar", "sparse_matvec", "SparseMatrix", "to_device",
-           "to_host", "concat"]
+           "to_host", "to_host_into", "concat"]

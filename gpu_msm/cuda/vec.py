@@ -65,6 +65,16 @@ def to_host(a) -> np.ndarray:
     return cp.asnumpy(a) if isinstance(a, cp.ndarray) else np.ascontiguousarray(a, dtype=np.uint64)
 
 
+def to_host_into(a, out: np.ndarray) -> None:
+    """``out[...] = to_host(a)``: a device vector copied straight into a host buffer
+    (a C-contiguous uint64 array of its shape), without an intermediate one."""
+    cp = _cp()
+    if isinstance(a, cp.ndarray):
+        cp.ascontiguousarray(a, dtype=cp.uint64).get(out=out)
+    else:
+        np.copyto(out, a)
+
+
 def concat(vs):
     cp = _cp()
     return cp.concatenate([to_device(v) for v in vs]) if vs else cp.zeros((0, 4), cp.uint64)
