@@ -1013,7 +1013,8 @@ class NodeUnderFuzz:
         elif kind == "blob":
             material = materialize(args[0])
         elif kind == "value>=r" and index == 0:
-            pos = 4 + 20 + SEED_BYTES + 32 * (args[0] % self.n_vars)  # inside w's corrections
+            # inside w's correction: after the header, the seed and party 0's r, s, r·s shares
+            pos = 4 + 20 + SEED_BYTES + 3 * 32 + 32 * (args[0] % self.n_vars)
             material = material[:pos] + b"\xff" * 32 + material[pos + 32:]
         elif kind == "none":
             material = b""
