@@ -37,9 +37,12 @@ class IncomingVector:
     def write(self, data) -> int:
         """Copy the start of ``data`` in; returns how many bytes it took."""
         k = min(len(data), self.nbytes - self.filled)
+        if self._error is not None:  # failed (the job ended): the rest is counted, not kept
+            self.filled += k
+            return k
         self._bytes[self.filled:self.filled + k] = np.frombuffer(data, dtype=np.uint8, count=k)
         self.filled += k
-        if self.filled == self.nbytes:
+        if self.filled == self.nbytes and not self._ready.is_set():
             if not below(self._array, FR_MODULUS).all():
                 raise MaterialError(f"share material: a value of {self.key} is not below r")
             self._ready.set()

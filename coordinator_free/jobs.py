@@ -58,6 +58,7 @@ class Job:
         self._parts: dict = {}  # (sender, seq) -> {part: bytes}
         self._next_seq = {k: 0 for k in self._boxes}
         self._buffered = 0
+        self._on_end: list = []
         self.transcript: list = []  # (sender, seq, payload) of every message delivered
 
     @property
@@ -131,5 +132,16 @@ class Job:
             self._buffered = 0
         for box in self._boxes.values():
             box.put(_WAKE)
+        for fn in self._on_end:
+            fn(state, error)
         self.done.set()
         return True
+
+    def on_end(self, fn) -> None:
+        """``fn(state, error)`` when the job ends (at once if it has): e.g. to wake a party
+        still waiting for material the client has stopped sending."""
+        with self._lock:
+            if self.state == RUNNING:
+                self._on_end.append(fn)
+                return
+        fn(self.state, self.error)

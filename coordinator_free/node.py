@@ -173,6 +173,9 @@ class NodeService(rpc.NodeServicer):
                     context.abort(grpc.StatusCode.INVALID_ARGUMENT, why)
                 if job is None and stream.material is not None:
                     job = self._start_job(m, zkey, parties, stream.material, client, context)
+                    # cancelled, failed or past its deadline while the client still streams
+                    # (or stalls): the party must not wait on the rest of its material
+                    job.on_end(lambda state, error: stream.fail(f"job {state}: {error}"))
             try:
                 stream.close()
             except MaterialError as e:

@@ -390,3 +390,44 @@ def test_material_cut_after_the_start_leaves_no_job_and_the_node_serves(net):
     with Client(net.committee) as client:
         proof, public, _ = client.prove(THREE / "circuit.zkey", THREE / "witness.wtns")
     assert _check(proof, public, THREE / "verification_key.json")
+
+
+def test_cancelling_a_job_wakes_a_party_waiting_for_its_material(net):
+    """Party 0 starts on its material's first piece and waits for its witness
+    correction; the client cancels while holding the stream open: the party stops
+    waiting at once (its thread ends), not when the stream ends."""
+    from cme.material import material_buffers
+    with Client(net.committee) as client:
+        client.prove(THREE / "circuit.zkey", THREE / "witness.wtns")
+    zkey, public, materials, job_id, manifest = _manual_job(net, THREE)
+    ch, stub = _stub(net, "node1")
+    prefix, *vectors = material_buffers(materials[0])
+    release = threading.Event()
+
+    def parts():
+        yield manifest(0, len(prefix) + sum(len(v) for v in vectors))
+        yield pb.JobPart(material=bytes(prefix))
+        release.wait(30)  # then end short
+
+    with ThreadPoolExecutor(1) as pool:
+        submit = pool.submit(stub.SubmitJob, parts(), timeout=60)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if stub.JobStatus(pb.JobRef(job_id=job_id), timeout=5).state == "running":
+                    break
+            except grpc.RpcError as e:
+                assert e.code() == grpc.StatusCode.NOT_FOUND
+            time.sleep(0.02)
+        assert stub.CancelJob(pb.JobRef(job_id=job_id), timeout=5).state == "cancelled"
+        want = "the w correction never arrived: job cancelled: cancelled by the client"
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any(want in line for line in net.logs["node1"]):
+            time.sleep(0.05)
+        assert any(want in line for line in net.logs["node1"]), "the party still waits for its material"
+        assert not submit.done()
+        release.set()
+        with pytest.raises(grpc.RpcError) as e:
+            submit.result()
+        assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    ch.close()
