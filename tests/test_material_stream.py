@@ -138,7 +138,7 @@ def test_malformed_material_is_refused_naming_what():
     with pytest.raises(MaterialError, match="for party 2 of 3"):
         wrong_party.feed(bytes(raw[:60]))
     header = bytearray(raw)
-    header[:4] = b"XXXX"
+    header[:4] = b"NOPE"
     with pytest.raises(MaterialError, match="bad header"):
         _stream(p).feed(bytes(header))
 
