@@ -131,3 +131,16 @@ template <class F> __device__ __forceinline__ Xyzz<F> shfl_down(const Xyzz<F>& p
     for (int i = 0; i < (int)(sizeof(Xyzz<F>) / 4); i++) d[i] = __shfl_down_sync(0xffffffffu, s[i], delta);
     return r;
 }
+
+// The curve a kernel file is compiled for (CURVE_G2 = 0: G1 over Fq, 1: G2 over Fq2,
+// prepended by gpu_msm/cuda) and the names its kernels use for it.
+#ifndef CURVE_G2
+#define CURVE_G2 0
+#endif
+#if CURVE_G2
+typedef Fq2 F;
+#else
+typedef Fq F;
+#endif
+typedef Affine<F> Pt;
+typedef Xyzz<F> Acc;

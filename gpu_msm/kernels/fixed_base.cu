@@ -5,17 +5,6 @@
 // Compiled once per curve (CURVE_G2 = 0 or 1).
 #include "curve.cuh"
 
-#ifndef CURVE_G2
-#define CURVE_G2 0
-#endif
-#if CURVE_G2
-typedef Fq2 F;
-#else
-typedef Fq F;
-#endif
-typedef Affine<F> Pt;
-typedef Xyzz<F> Acc;
-
 __device__ __forceinline__ Fq canon(const Fq& a) { return from_mont(a); }
 __device__ __forceinline__ Fq2 canon(const Fq2& a) { return {from_mont(a.c0), from_mont(a.c1)}; }
 

@@ -14,9 +14,6 @@
 // Tunables arrive as #defines from gpu_msm/cuda/msm.py (TUNING there).
 #include "curve.cuh"
 
-#ifndef CURVE_G2
-#define CURVE_G2 0
-#endif
 #ifndef ACC_CHUNK
 #define ACC_CHUNK 64  // sorted points per accumulate thread
 #endif
@@ -39,13 +36,6 @@
 #define WIDE_MAX 1024  // spans past this get a block instead of a warp
 #endif
 
-#if CURVE_G2
-typedef Fq2 F;
-#else
-typedef Fq F;
-#endif
-typedef Affine<F> Pt;
-typedef Xyzz<F> Acc;
 
 #define NO_BUCKET 0xffffffffu
 #define SIGN_BIT 0x80000000u

@@ -3,17 +3,6 @@
 // Compiled like msm.cu, once per curve (CURVE_G2 = 0 or 1).
 #include "curve.cuh"
 
-#ifndef CURVE_G2
-#define CURVE_G2 0
-#endif
-#if CURVE_G2
-typedef Fq2 F;
-#else
-typedef Fq F;
-#endif
-typedef Affine<F> Pt;
-typedef Xyzz<F> Acc;
-
 
 // out[t*m + j] = (k_t + j*d) * G as affine Montgomery points, where k_t = start_scalars[t]
 // (canonical, 8 limbs) and step = d * G.  Lets the checks know every base's discrete log.
