@@ -252,12 +252,8 @@ def _warm_cpu_engine():
     t0 = time.perf_counter()
     print("demo: preparing the CPU engine (a first run compiles it, about a minute; later runs "
           "load it from the cache)", file=sys.stderr, flush=True)
-    import numpy as np
     from gpu_msm.cpu.warmup import warm_up
-    from prover.zkey import from_montgomery2_r, from_montgomery_q
     warm_up()
-    from_montgomery_q(np.zeros((1, 4), dtype=np.uint64))
-    from_montgomery2_r(np.zeros((1, 4), dtype=np.uint64))
     print(f"demo: CPU engine ready in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
 
 
@@ -394,7 +390,10 @@ def _run_on_device(backend: str, args, fn):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from coordinator_free import __version__
+
     p = argparse.ArgumentParser(prog="coprove", description="Groth16 (BN254) proving, snarkjs-compatible.")
+    p.add_argument("--version", action="version", version=f"coprove {__version__}")
     p.add_argument("-v", "--verbose", action="store_true", help="log each proving stage to stderr")
     sub = p.add_subparsers(dest="command", required=True)
 

@@ -22,6 +22,26 @@ from coordinator_free import identity as ident
 from coordinator_free.committee import Member, write_committee
 
 
+def coprove_command() -> tuple[list[str], dict[str, str]]:
+    """argv prefix and environment that run ``coprove`` from the same files as this process.
+
+    A plain ``python -m`` puts the working directory first on sys.path: a demo started in
+    a clone of the repository next to an installed copy had its nodes import the clone,
+    with numba's kernel cache keyed by other file paths, so each node compiled the whole
+    engine again (about 15 s per MSM family on the 2-core machine).  ``-P`` drops that
+    entry; the package's own root goes on PYTHONPATH only where it is not a site-packages
+    folder (an editable install, a run from a clone), which site adds anyway.
+    """
+    import site
+
+    root = str(Path(ident.__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    sites = {str(Path(p).resolve()) for p in (*site.getsitepackages(), site.getusersitepackages())}
+    if root not in sites:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+    return [sys.executable, "-P", "-m", "coordinator_free.cli"], env
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -67,14 +87,15 @@ class LocalNetwork:
     def start_node(self, name: str):
         data = self.dir / "data" / name
         data.mkdir(parents=True, exist_ok=True)
-        cmd = [sys.executable, "-m", "coordinator_free.cli", "node", "--listen", self.addresses[name],
+        prefix, env = coprove_command()
+        cmd = [*prefix, "node", "--listen", self.addresses[name],
                "--key", str(self.keys / f"{name}.key"), "--cert", str(self.keys / f"{name}.crt"),
                "--data-dir", str(data), "--committee", str(self.committee_path), *self.extra_args,
                *self.node_args.get(name, [])]
         if "--gpu" not in cmd:
             cmd.append("--cpu")
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                env=env)
         self.procs[name] = proc
         lines = self.logs.setdefault(name, [])
         ready = threading.Event()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from coordinator_free import __version__
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 
@@ -16,6 +17,10 @@ class NodeMetrics:
         self.step_seconds = Histogram("coprove_step_seconds", "Seconds per proving step", ["step"],
                                       registry=self.registry,
                                       buckets=(0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300))
+        # the Prometheus convention for build facts: a constant 1 labelled with them
+        self.build_info = Gauge("coprove_build_info", "This node's coprove version", ["version"],
+                                registry=self.registry)
+        self.build_info.labels(__version__).set(1)
         self.uploads = Counter("coprove_circuit_bytes_uploaded_total", "Circuit bytes received",
                                registry=self.registry)
 

@@ -24,6 +24,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from cme.additive_ops import AdditiveOps
 from cme.dealing import expand_material
 from cme.material import MaterialError, MaterialStream
+from coordinator_free import __version__
 from coordinator_free import identity as ident
 from coordinator_free import wire
 from coordinator_free.faults import FaultPlan
@@ -309,14 +310,14 @@ class NodeService(rpc.NodeServicer):
 
     def JobStatus(self, request, context):
         job = self._job(request.job_id, context, self._client(context))
-        return pb.JobState(job_id=job.job_id, state=job.state, error=job.error)
+        return pb.JobState(job_id=job.job_id, state=job.state, error=job.error, node_version=__version__)
 
     def CancelJob(self, request, context):
         job = self._job(request.job_id, context, self._client(context))
         if job.finish(CANCELLED, "cancelled by the client"):
             self.metrics.jobs.labels("cancelled").inc()
             self._log(job, "cancelled", "by the client")
-        return pb.JobState(job_id=job.job_id, state=job.state, error=job.error)
+        return pb.JobState(job_id=job.job_id, state=job.state, error=job.error, node_version=__version__)
 
     def JobTranscript(self, request, context):
         job = self._job(request.job_id, context, self._client(context))
@@ -446,6 +447,8 @@ def run_node(args) -> int:
     if not clients:
         raise ValueError(f"{args.committee}: lists no [[trusted_client]]; no client could submit jobs")
     gpu_msm.select_device("cpu" if args.cpu else args.gpu)
+    engine = "CPU engine" if args.cpu or args.gpu is None and "cuda" not in gpu_msm.available_backends() \
+        else f"GPU {args.gpu or 0}"
     cfg = NodeConfig(identity=identity, data_dir=Path(args.data_dir), trusted=trusted, clients=clients,
                      max_jobs=args.max_jobs, misbehave=args.misbehave, fault=args.fault)
     if args.misbehave:
@@ -459,7 +462,7 @@ def run_node(args) -> int:
         extra = ""
         if args.metrics:
             extra = f" metrics on port {metrics.serve(args.metrics)}"
-        print(f"coprove node {identity.name} listening on {host}:{port} fingerprint {identity.fingerprint}{extra}",
+        print(f"coprove node {identity.name} (coprove {__version__}, {engine}) listening on {host}:{port} fingerprint {identity.fingerprint}{extra}",
               flush=True)
         stopping.wait()
         log.info("shutting down: failing running jobs, finishing calls")

@@ -18,6 +18,7 @@ import pytest
 
 import circuit_builder as cb
 from cli_helpers import DATA, run_cli
+from coordinator_free import __version__
 from coordinator_free import identity as ident
 from coordinator_free.client import Client, NodeFailed
 from coordinator_free.localnet import LocalNetwork
@@ -220,8 +221,10 @@ def test_metrics_and_job_logs(net):
     with Client(net.committee) as client:
         client.prove(THREE / "circuit.zkey", THREE / "witness.wtns")
     line = next(l for l in net.logs["node1"] if "listening on" in l)
+    assert f"(coprove {__version__}, CPU engine)" in line, line
     port = int(re.search(r"metrics on port (\d+)", line).group(1))
     text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+    assert f'coprove_build_info{{version="{__version__}"}} 1.0' in text, text[:2000]
     assert re.search(r'coprove_jobs_total\{outcome="done"\} [1-9]', text), text[:2000]
     assert "coprove_step_seconds_bucket" in text and "coprove_peer_bytes_sent_total" in text
     steps = [l for l in net.logs["node1"] if re.search(r"job=[0-9a-f]{12} party=\d step=", l)]
@@ -346,7 +349,9 @@ def test_job_starts_before_its_material_is_whole(net):
         while time.monotonic() < deadline and len(states) < 3:
             for i, (_, stub) in enumerate(stubs):
                 try:
-                    states[i] = stub.JobStatus(pb.JobRef(job_id=job_id), timeout=5).state
+                    reply = stub.JobStatus(pb.JobRef(job_id=job_id), timeout=5)
+                    assert reply.node_version == __version__
+                    states[i] = reply.state
                 except grpc.RpcError as e:
                     assert e.code() == grpc.StatusCode.NOT_FOUND
             time.sleep(0.02)

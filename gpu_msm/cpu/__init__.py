@@ -6,20 +6,22 @@ arithmetic, ``fields`` Fq/Fr/Fq2, ``curve`` the G1/G2 formulas, ``pippenger`` th
 stages, ``transform`` the NTTs and ``vec`` the vector operations.  Kernels release
 the GIL; public functions take one lock (``serial``), so threads may share the backend.
 
-Kernels are compiled on first use and cached in ``__pycache__`` (numba ``cache=True``);
-numba checks only each kernel's own file for staleness, so after editing a helper
-module delete ``gpu_msm/cpu/__pycache__``.
+Kernels are compiled on first use and cached in a per-user folder (``kernel_cache``),
+never inside the package.
 """
 
 from __future__ import annotations
 
 import os
 
+from gpu_msm.cpu.kernel_cache import configure as _configure_kernel_cache
+
 # numba's OpenMP threads otherwise spin at each barrier; on this 2-core machine, shared
 # with other work, the spinning thread held the core the other thread needed and every
 # parallel region cost a 4 ms scheduler tick (NTT 2^10: 24 ms, passive: 0.27 ms).  Only
 # read when libgomp loads, i.e. at the first parallel kernel; an explicit setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+_configure_kernel_cache()  # before any kernel module is imported: see kernel_cache
 
 from gpu_msm.cpu.fixed_base import fixed_base_g1, fixed_base_g2  # noqa: E402
 from gpu_msm.cpu.msm import msm_g1, msm_g2  # noqa: E402

@@ -79,6 +79,10 @@ def _matvec(rows, constraint, signal, value, v_mont, pieces):
 
 def _vector(a, what: str) -> np.ndarray:
     a = np.ascontiguousarray(a, dtype=np.uint64)
+    if not a.flags.writeable:
+        # numba types a read-only array (np.frombuffer over received bytes) apart and would
+        # compile every kernel again for it: a copy costs less than a second JIT variant
+        a = a.copy()
     if a.ndim != 2 or a.shape[1] != 4:
         raise ValueError(f"{what}: shape {a.shape}, expected (n, 4)")
     check_below(a, "r", what)

@@ -1,10 +1,13 @@
 """Compile (or load from numba's cache) every CPU kernel on tiny inputs.
 
-    python -m gpu_msm.cpu.warmup
+    python -m gpu_msm.cpu.warmup [--all]
 
 A fresh installation pays about 40 s of JIT compilation on its first calls (see
 bench/RESULTS.md); running this once, e.g. while building a container image, moves
-that cost out of the first proof.  Prints the seconds each kernel family took.
+that cost out of the first proof.  Prints the seconds each kernel family took and the
+cache folder (``gpu_msm.cpu.kernel_cache``).  By default it compiles what proving,
+the nodes and the verifier run; ``--all`` adds what only tuning and the dealing of
+fixed-base multiples call (the XYZZ strategy, fixed-base tables).
 """
 
 from __future__ import annotations
@@ -29,6 +32,12 @@ def _limbs(values) -> np.ndarray:
                     dtype=np.uint64)
 
 
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a = a.copy()
+    a.setflags(write=False)
+    return a
+
+
 def _pairing(g1, g2):
     from gpu_msm.cpu import pairing
     neg = g1[:1].copy()
@@ -38,9 +47,10 @@ def _pairing(g1, g2):
     pairing.g1_lincomb(g1, _limbs([1, 2]))
 
 
-def warm_up() -> dict[str, float]:
+def warm_up(everything: bool = False) -> dict[str, float]:
     """Seconds per kernel family for its first call in this process."""
     import gpu_msm.cpu as cpu
+    from gpu_msm.cpu import convert, msm
 
     g1 = _limbs(list(_G1_POINT) * 2).reshape(2, 2, 4)
     (x0, x1), (y0, y1) = _G2_POINT
@@ -55,9 +65,20 @@ def warm_up() -> dict[str, float]:
                                cpu.neg_vec(v), cpu.mul_scalar(v, 3),
                                cpu.sparse_matvec(2, np.array([0, 1], np.uint32),
                                                  np.array([2, 3], np.uint32), v[:2], v)),
+        # reading a zkey: its points and coefficients are stored in Montgomery form
+        # (numba compiles read-only arrays, as np.frombuffer gives, as a type of their own)
+        "conversions": lambda: [(convert.fq_rows_from_mont(a), convert.fr_rows_from_mont(a),
+                                 convert.fr_rows_to_mont(a), convert.check_below(a, "r", "v"))
+                                for a in (v, _read_only(v))],
         # what every client runs on each proof (prover.verify): e(P, Q)·e(−P, Q) == 1
         "pairing": lambda: _pairing(g1, g2),
     }
+    if everything:
+        calls.update({
+            "msm_xyzz": lambda: (msm.msm_g1(g1, scalars, strategy="xyzz"),
+                                 msm.msm_g2(g2, scalars, strategy="xyzz")),
+            "fixed_base": lambda: (cpu.fixed_base_g1(g1[0], scalars), cpu.fixed_base_g2(g2[0], scalars)),
+        })
     seconds = {}
     for name, call in calls.items():
         t0 = time.perf_counter()
@@ -67,8 +88,12 @@ def warm_up() -> dict[str, float]:
 
 
 def main() -> None:
-    for name, secs in warm_up().items():
+    import sys
+
+    from gpu_msm.cpu.kernel_cache import configure
+    for name, secs in warm_up(everything="--all" in sys.argv[1:]).items():
         print(f"{secs:7.2f} s  {name}")
+    print(f"kernels cached in {configure()}")
 
 
 if __name__ == "__main__":
