@@ -21,14 +21,16 @@ machine), or on the CPU engine.  Per size:
 - snarkjs: ``snarkjs groth16 prove`` on this machine's CPU, when --snarkjs is given.
 
 Every proof is checked (the client verifies before returning; the single-party proof
-with prover.verify).  Writes JSON and a stacked bar chart (PNG) next to --out and
-prints a table last.  --keep-proof copies the largest size's proof, public inputs and
-verification key out, for ``snarkjs groth16 verify`` elsewhere.
+with prover.verify).  Writes JSON, and a chart as PNG beside it (--out with .png: per
+size, the client's critical path stacked against the measured latency, and each node's
+steps side by side), and prints a table last.  --keep-proof copies the largest size's
+proof, public inputs and verification key out, for ``snarkjs groth16 verify`` elsewhere.
 """
 
 from __future__ import annotations
 
 import argparse
+import colorsys
 import json
 import os
 import shutil
@@ -166,47 +168,175 @@ def bench_snarkjs(snarkjs: str, paths, tmp: Path) -> float | None:
     return time.perf_counter() - t0
 
 
-def chart(path: Path, results: list) -> None:
+# tab10, the darkest of tab20b, tab20's light halves, then the rest of tab20b, greys
+# left out (grey is kept for time no step accounts for): the strong colours go to the
+# names coloured first (the client's steps and the main stages), and 38 of them cover
+# every step the bench reports today; matplotlib's default cycle repeats after 10,
+# which is how two steps came to share a colour.
+PALETTE = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22",
+    "#17becf",
+    "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173",
+    "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#dbdb8d",
+    "#9edae5",
+    "#5254a3", "#6b6ecf", "#9c9ede", "#8ca252", "#b5cf6b", "#cedb9c", "#bd9e39", "#e7ba52",
+    "#e7cb94", "#ad494a", "#d6616b", "#e7969c", "#a55194", "#ce6dbd", "#de9ed6",
+)
+UNATTRIBUTED_COLOUR = "#bdbdbd"
+# pipeline order, so that the node panel reads top to bottom roughly as a node works;
+# steps not listed follow alphabetically
+STEP_ORDER = ("material", "expand", "matvec", "ntt", "exchange", "msm_g1", "msm_g2", "msm_wait")
+UNATTRIBUTED = "unattributed"
+
+
+def client_segment(step: str) -> str:
+    # the client's steps get their own names: "nodes" is the client waiting, not node work,
+    # and must not take the colour of a node step
+    return "client waits on nodes" if step == "nodes" else f"client {step}"
+
+
+def step_order(names) -> list:
+    """Node (or single-party) step names in drawing order: each dotted sub-step right
+    after the step it is part of."""
+    names = set(names)
+    tops = {n.split(".", 1)[0] for n in names}
+    rank = {n: i for i, n in enumerate(STEP_ORDER)}
+    out = []
+    for top in sorted(tops, key=lambda n: (rank.get(n, len(rank)), n)):
+        if top in names:
+            out.append(top)
+        out.extend(sorted(n for n in names if n.startswith(top + ".")))
+    return out
+
+
+def critical_paths(r: dict) -> list:
+    """One size's bars, as ``[(label, [(name, seconds)], measured)]``: the client's
+    steps ran one after another, so stacking them gives the time the proof took; what
+    the measured time has beyond them is stacked as ``unattributed``, so that the bar
+    never looks faster than it was.  The single party's stages likewise."""
+    bars = []
+    if "single" in r:
+        s = r["single"]
+        segs = list(s["stages"].items())
+        segs.append((UNATTRIBUTED, max(0.0, s["seconds"] - sum(s["stages"].values()))))
+        bars.append(("single", segs, s["seconds"]))
+    if "network" in r:
+        n = r["network"]
+        segs = [(client_segment(k), v) for k, v in n["steps"].items()]
+        segs.append((UNATTRIBUTED, max(0.0, n["latency"] - sum(n["steps"].values()))))
+        bars.append(("network", segs, n["latency"]))
+    return bars
+
+
+def step_colours(results: list) -> dict:
+    """A colour for every name the chart draws, none shared: the same step keeps its
+    colour across sizes, bars and panels (msm_g1 of the single party and of a node)."""
+    client, steps = [], set()
+    for r in results:
+        for _, segs, _ in critical_paths(r):
+            for name, _ in segs:
+                if name.startswith("client ") and name not in client:
+                    client.append(name)
+                elif not name.startswith("client ") and name != UNATTRIBUTED:
+                    steps.add(name)
+        for st in r.get("network", {}).get("node_steps", {}).values():
+            steps.update(st)
+    # sub-steps last, so that they take the paler colours and the main stages the strong ones
+    order = step_order(steps)
+    names = client + [n for n in order if "." not in n] + [n for n in order if "." in n]
+    out = {UNATTRIBUTED: UNATTRIBUTED_COLOUR}
+    for i, name in enumerate(names):
+        if i < len(PALETTE):
+            out[name] = PALETTE[i]
+        else:  # golden-angle hues, darker than the palette: distinct whatever their count
+            h = (0.618033988749895 * i) % 1.0
+            out[name] = "#%02x%02x%02x" % tuple(int(255 * c) for c in colorsys.hsv_to_rgb(h, 0.9, 0.45))
+    return out
+
+
+def chart(path: Path, results: list, title: str = "coprove end to end") -> None:
+    """Per size, a row: on the left the critical paths (single party, and the network
+    client's steps) stacked, with the measured time marked; on the right each node's steps
+    side by side, since they overlap (msm_g2 and msm_g1 run during the exchange) and carry
+    no start times, so stacking them would add up time that was not spent."""
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.patches import Patch
     except ImportError:
         log("no matplotlib: chart skipped")
         return
-    labels, parts = [], {}
-    for r in results:
-        for who in ("single", "network"):
-            if who == "network" and "network" not in r:
-                continue
-            if who not in r:
-                continue
-            labels.append(f"2^{r['log_n']} {who}")
-            if who == "single":
-                stages = r["single"]["stages"]
-            else:  # the slowest node's stages, and what the client adds around them
-                # dotted names are parts of a step (exchange.wait shares): not stacked again
-                top = [{k: v for k, v in st.items() if "." not in k} for st in r["network"]["node_steps"].values()]
-                node = max(top, key=lambda s: sum(s.values()))
-                stages = dict(node)
-                nodes = r["network"]["steps"].get("nodes", 0.0)
-                stages["exchange + node overhead"] = max(0.0, nodes - sum(node.values()))
-                for k, v in r["network"]["steps"].items():
-                    if k != "nodes":
-                        stages[f"client {k}"] = v
-            for k in set(parts) | set(stages):
-                parts.setdefault(k, [0.0] * (len(labels) - 1)).append(stages.get(k, 0.0))
-    fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(labels)), 4.5))
-    bottom = [0.0] * len(labels)
-    for k, vals in sorted(parts.items()):
-        ax.bar(labels, vals, bottom=bottom, label=k)
-        bottom = [b + v for b, v in zip(bottom, vals)]
-    ax.set_ylabel("seconds")
-    ax.set_title("coprove end to end: time per step")
-    ax.legend(fontsize=7)
-    plt.xticks(rotation=30, ha="right")
+    rows = [r for r in results if "single" in r or "network" in r]
+    if not rows:
+        return
+    colours = step_colours(rows)
+    hatches = ("", "//", "..", "xx", "\\\\", "oo", "++", "--")
+    n_steps = max((len(step_order({k for st in r["network"]["node_steps"].values() for k in st}))
+                   for r in rows if "network" in r), default=4)
+    row_h = max(3.6, 0.3 * n_steps + 1.2)
+    fig, axes = plt.subplots(len(rows), 2, figsize=(13, row_h * len(rows) + 0.6), squeeze=False,
+                             gridspec_kw={"width_ratios": [1.1, 1.6]})
+    for r, (left, right) in zip(rows, axes):
+        bars = critical_paths(r)
+        drawn = []
+        for x, (label, segs, measured) in enumerate(bars):
+            bottom = 0.0
+            for name, v in segs:
+                if v <= 0:
+                    continue
+                left.bar(x, v, bottom=bottom, width=0.6, color=colours[name], edgecolor="white", linewidth=0.5)
+                bottom += v
+                if name not in drawn:
+                    drawn.append(name)
+            left.hlines(measured, x - 0.4, x + 0.4, colors="black", linewidth=2)
+            left.annotate(f"measured {measured * 1e3:.1f} ms" if measured < 1 else f"measured {measured:.2f} s",
+                          (x, max(bottom, measured)), xytext=(0, 4), textcoords="offset points",
+                          ha="center", fontsize=8)
+        left.set_xticks(range(len(bars)), [b[0] for b in bars])
+        left.set_xlim(-0.6, len(bars) - 0.4)
+        left.set_ylim(0, 1.15 * max(max(m, sum(v for _, v in s)) for _, s, m in bars))
+        left.set_ylabel("seconds")
+        left.set_title(f"2^{r['log_n']}: critical path (black line: measured)", fontsize=10)
+        left.legend(handles=[Patch(color=colours[n], label=n) for n in reversed(drawn)],
+                    fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+
+        if "network" not in r:
+            right.text(0.5, 0.5, f"network failed: {r.get('network_error', '?')}", ha="center",
+                       va="center", wrap=True, transform=right.transAxes, fontsize=9)
+            right.set_axis_off()
+            continue
+        net = r["network"]
+        nodes = sorted(net["node_steps"])
+        order = step_order({k for st in net["node_steps"].values() for k in st})
+        h = 0.8 / max(1, len(nodes))
+        for j, node in enumerate(nodes):
+            st = net["node_steps"][node]
+            ys = [i - 0.4 + h * (j + 0.5) for i in range(len(order))]
+            right.barh(ys, [st.get(k, 0.0) for k in order], height=h, color=[colours[k] for k in order],
+                       hatch=hatches[j % len(hatches)], edgecolor="white", linewidth=0.3)
+        wait = net["steps"].get("nodes")
+        if wait:
+            right.axvline(wait, color="black", linestyle="--", linewidth=1)
+        right.set_yticks(range(len(order)), order, fontsize=8)
+        for tick, k in zip(right.get_yticklabels(), order):
+            if "." in k:  # a part of the step above it: already inside that step's bar
+                tick.set_fontstyle("italic")
+                tick.set_color("dimgray")
+        right.invert_yaxis()
+        right.set_xlabel("seconds")
+        right.set_title(f"2^{r['log_n']}: node steps, each node's bars side by side "
+                        "(they overlap: not additive)", fontsize=10)
+        legend = [Patch(facecolor="#bbbbbb", hatch=hatches[j % len(hatches)], edgecolor="white", label=node)
+                  for j, node in enumerate(nodes)]
+        if wait:
+            legend.append(plt.Line2D([], [], color="black", linestyle="--", label="client waits on nodes"))
+        right.legend(handles=legend, fontsize=7, loc="best")
+    fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+    plt.close(fig)
+    log(f"chart -> {path}")
 
 
 def main() -> int:
@@ -274,7 +404,8 @@ def main() -> int:
     doc = {"device": device, "engine": engine, "nodes": args.nodes, "when": stamp,
            "command": " ".join(sys.argv), "results": results}
     out.write_text(json.dumps(doc, indent=1, default=str) + "\n")
-    chart(out.with_suffix(".png"), results)
+    chart(out.with_suffix(".png"), results,
+          title=f"coprove end to end on {device}, engine {engine}, {args.nodes} nodes ({stamp})")
 
     print(f"\ne2e on {device}, engine {engine}, {args.nodes} nodes ({stamp}); seconds, medians")
     print(f"{'size':6}{'single':>9}{'network':>9}{'ratio':>7}{'nodes':>8}{'client':>8}{'MB/node':>9}"
