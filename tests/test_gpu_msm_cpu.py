@@ -125,6 +125,48 @@ def test_msm_skewed_digits(backend, rng, name):
     assert _run_msm(backend, name, same, [k] * 200) == curve.mul(points[0], k * 200)
 
 
+def _witness_like(rng, n):
+    """Scalars as real witnesses have them: mostly 0s and 1s, some small values, sums of
+    words, a few full-width ones, and the limb edges (2^64 − 1, 2^64, r − 1)."""
+    kinds = [lambda: 0, lambda: 1, lambda: rng.randrange(2, 256), lambda: rng.randrange(1 << 32),
+             lambda: rng.randrange(1 << 64), lambda: rng.randrange(1 << 64, 1 << 128),
+             lambda: rng.randrange(1 << 128, 1 << 192), lambda: rng.randrange(R)]
+    weights = [30, 30, 10, 8, 6, 4, 4, 8]
+    scalars = [rng.choices(kinds, weights)[0]() for _ in range(n)]
+    for i, v in zip(rng.sample(range(n), min(n, 4)), ((1 << 64) - 1, 1 << 64, R - 1, 2)):
+        scalars[i] = v
+    return scalars
+
+
+@pytest.mark.parametrize("name,n", [("g1", 7), ("g1", 300), ("g1", 3000), ("g2", 7), ("g2", 300)])
+def test_msm_witness_like_scalars(backend, rng, name, n):
+    curve = CURVES[name][0]
+    points = _walk(curve, rng, n)
+    points[rng.randrange(n)] = None  # an infinity base among them
+    scalars = _witness_like(rng, n)
+    reference = msm_naive if n <= 31 else msm_pippenger
+    assert _run_msm(backend, name, points, scalars) == reference(curve, points, scalars)
+
+
+def test_cpu_msm_groups_scalars_by_size(rng):
+    """The CPU engine runs each size class over only the windows it reaches: check the
+    classes it formed, and the same answer whatever window the caller fixes."""
+    from gpu_msm.cpu import msm
+    points = _walk(G1, rng, 64)
+    scalars = [0] * 16 + [1] * 16 + [rng.randrange(2, 1 << 20) for _ in range(16)] + \
+        [rng.randrange(1 << 200, R) for _ in range(16)]
+    expected = msm_pippenger(G1, points, scalars)
+    got = g1_from_array(msm.msm_g1(g1_to_array(points), ints_to_limbs(scalars))[None])[0]
+    assert got == expected
+    widths = {bits: n for n, bits in msm.last_config["groups"]}
+    assert widths == {1: 16, max(scalars[32:48]).bit_length(): 16, max(scalars[48:]).bit_length(): 16}
+    for c in (2, 7, 13):
+        assert g1_from_array(msm.msm_g1(g1_to_array(points), ints_to_limbs(scalars), c)[None])[0] == expected
+    assert g1_from_array(msm.msm_g1(g1_to_array(points), ints_to_limbs([0] * 64))[None])[0] is None
+    ones = g1_from_array(msm.msm_g1(g1_to_array(points), ints_to_limbs([1] * 64))[None])[0]
+    assert ones == msm_naive(G1, points, [1] * 64)
+
+
 def test_cpu_msm_every_window_size(rng):
     """Window sizes from 2 (254 = 2·127: the carry needs its own top window) to 16."""
     from gpu_msm.cpu import msm
@@ -223,4 +265,6 @@ def test_cpu_warm_up_compiles_every_family():
     from gpu_msm.cpu import warmup
     assert warmup._G1_POINT == G1.mul(G1.generator, 2)
     assert warmup._G2_POINT == G2.mul(G2.generator, 2)
-    assert set(warmup.warm_up()) == {"msm_g1", "msm_g2", "ntt", "vector_ops", "pairing"}
+    default = {"msm_g1", "msm_g2", "ntt", "vector_ops", "conversions", "pairing"}
+    assert set(warmup.warm_up()) == default
+    assert set(warmup.warm_up(everything=True)) == default | {"msm_xyzz", "fixed_base"}

@@ -6,7 +6,7 @@ import numpy as np
 from numba import parallel_chunksize
 
 from gpu_msm.cpu.convert import check_below, fq_rows_from_mont, fq_rows_to_mont
-from gpu_msm.cpu.pippenger import (breakdown, collect, window_count, window_sums,
+from gpu_msm.cpu.pippenger import (SCALAR_BITS, breakdown, collect, window_count, window_sums,
                                    window_sums_xyzz)
 from gpu_msm.cpu.serial import serialized
 
@@ -28,11 +28,38 @@ DEFAULT_STRATEGY = "batch-affine"
 last_config: dict = {}
 
 
-def window_bits(n: int) -> int:
-    """The c minimising window_count(c) · (n accumulations + 2^(c−1) integration steps)."""
+def window_bits(n: int, bits: int = SCALAR_BITS) -> int:
+    """The c minimising windows · (n accumulations + 2^(c−1) integration steps) for n
+    scalars of at most ``bits`` bits."""
     def cost(c):
-        return window_count(c) * (ACCUMULATE_COST * n + INTEGRATE_COST * (1 << (c - 1)))
+        return window_count(c, bits) * (ACCUMULATE_COST * n + INTEGRATE_COST * (1 << (c - 1)))
     return min(range(2, MAX_WINDOW + 1), key=cost)
+
+
+def size_classes(scalars: np.ndarray, skip: np.ndarray) -> list[tuple[np.ndarray, int]] | None:
+    """Real witnesses are mostly 0s, 1s and small values (bits, sums of a few words):
+    ``(indices, bits)`` groups by the highest nonzero limb, ones apart, so that each group
+    runs only the windows its scalars reach (a 1 costs one addition, not 25 windows' worth).
+    None when every scalar uses the top limb (uniform shares: they lose one column scan).
+    Zero scalars and the skipped rows are in no group.
+    """
+    if ((scalars[:, 3] != 0) | skip).all():
+        return None
+    limb = np.full(scalars.shape[0], -1, np.int64)
+    for k in range(4):  # ascending, so the highest nonzero limb is the one left
+        limb[scalars[:, k] != 0] = k
+    limb[skip] = -1
+    one = (limb == 0) & (scalars[:, 0] == 1)
+    groups = []
+    if one.any():
+        groups.append((np.flatnonzero(one), 1))
+    for k in range(4):
+        idx = np.flatnonzero((limb == k) & ~one)
+        if idx.size:
+            # an upper bound: the float conversion may round up to the next power of two
+            hi = float(scalars[idx, k].max())
+            groups.append((idx, min(SCALAR_BITS, 64 * k + int(np.frexp(hi)[1]))))
+    return groups
 
 
 def _choose(group: str, n: int, c: int | None, strategy: str | None) -> tuple[int, str]:
@@ -73,19 +100,46 @@ def _msm(bases: np.ndarray, scalars: np.ndarray, point_shape: tuple, c: int | No
     n = bases.shape[0]
     if n == 0:
         return np.zeros(point_shape, np.uint64)
-    c, strategy = _choose(group, n, c, strategy)
     flat = bases.reshape(-1, 4)
     check_below(flat, "q", "bases")
     check_below(scalars, "r", "scalars")
     skip = ~bases.reshape(n, -1).any(axis=1)  # (0, 0) is infinity
-    mont_bases = fq_rows_to_mont(flat).reshape(bases.shape)
-    digits = breakdown(scalars, skip, c, window_count(c))
+    groups = size_classes(scalars, skip)
+    if groups is None:
+        c, strategy = _choose(group, n, c, strategy)
+        mont_bases = fq_rows_to_mont(flat).reshape(bases.shape)
+        affine = _pippenger(mont_bases, scalars, skip, c, SCALAR_BITS, strategy)
+        return fq_rows_from_mont(affine.reshape(-1, 4)).reshape(point_shape)
+    if not groups:
+        return np.zeros(point_shape, np.uint64)
+    # the tune cache's windows were timed on full-width scalars: each group takes the
+    # cost model's window for its size and width, unless the caller fixed one
+    largest = max(groups, key=lambda g: g[0].size)
+    _, strategy = _choose(group, n, c or window_bits(largest[0].size, largest[1]), strategy)
+    parts = [_pippenger(fq_rows_to_mont(bases[idx].reshape(-1, 4)).reshape((idx.size,) + point_shape),
+                        scalars[idx], skip[idx], c or window_bits(idx.size, bits), bits, strategy)
+             for idx, bits in groups]
+    last_config.update(window_from="argument" if c else "cost model, by scalar size",
+                       groups=[(int(idx.size), bits) for idx, bits in groups])
+    affine = parts[0] if len(parts) == 1 else _sum_points(np.concatenate(parts), strategy)
+    return fq_rows_from_mont(affine.reshape(-1, 4)).reshape(point_shape)
+
+
+def _pippenger(mont_bases, scalars, skip, c: int, bits: int, strategy: str) -> np.ndarray:
+    """(1, 2) + element shape, Montgomery affine: Σ scalars[i]·bases[i] over ``bits``-bit scalars."""
+    digits = breakdown(scalars, skip, c, window_count(c, bits))
     # One window per grab, not equal static shares: the top window is light, and a thread
     # that the OS parks should not hold up a fixed half of the work.
     with parallel_chunksize(1):
         sums = STRATEGIES[strategy](mont_bases, digits, c)
-    affine = collect(sums, c)
-    return fq_rows_from_mont(affine.reshape(-1, 4)).reshape(point_shape)
+    return collect(sums, c)
+
+
+def _sum_points(mont_points, strategy: str) -> np.ndarray:
+    """The sum of a few Montgomery affine points, as an MSM with digits 1: the kernels
+    already compiled for the MSM do it, where a kernel of its own would cost a JIT."""
+    digits = np.ones((1, mont_points.shape[0]), np.int32)
+    return collect(STRATEGIES[strategy](mont_points, digits, 2), 2)
 
 
 @serialized

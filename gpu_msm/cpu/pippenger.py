@@ -35,9 +35,9 @@ from gpu_msm.cpu.layout import load, load_affine, load_xyzz, store, store_affine
 SCALAR_BITS = 254
 
 
-def window_count(c: int) -> int:
-    # digits carry into the next window, so a scalar below 2^254 may need one more
-    return SCALAR_BITS // c + 1
+def window_count(c: int, bits: int = SCALAR_BITS) -> int:
+    # digits carry into the next window, so a scalar below 2^bits may need one more
+    return bits // c + 1
 
 
 @njit(parallel=True, cache=True, nogil=True)
