@@ -7,6 +7,9 @@ it makes lives in a cache folder outside the repository:
     $COPROVE_TEST_CACHE            (default ~/.cache/coprove-tests)
       npm/<tools-id>/node_modules    snarkjs 0.7.6 + circom2 0.2.23, pinned by
                                      tests/tools/package-lock.json
+                                     (with circomlib 2.0.5, whose circuits/ the
+                                     sha256_block kind copies into its build folder)
+      ptau/<tools-id>/potK_final.ptau  made by make_ptau for domains beyond 2^12
       circuits/<name>-<key>/         compiled circuit + zkey + vkey, keyed by a
                                      hash of (circom source, params, ptau hash,
                                      tool versions)
@@ -398,6 +401,10 @@ class Kind:
     source: str                 # file in tests/circuits
     template: str
     public: tuple[str, ...]     # input signals of main made public
+    # npm packages (from tests/tools/package.json) whose circuits/ folder is copied
+    # into the build's src/, for `include "<package>/circuits/..."` under circom2's
+    # cwd-only view
+    libs: tuple[str, ...] = ()
 
 
 KINDS: dict[str, Kind] = {
@@ -406,7 +413,26 @@ KINDS: dict[str, Kind] = {
     # PublicMix(P, N): N constraints, P public inputs pub[], private x, public
     # output out -> nPublic P + 1, public.json = [out, pub...].
     "public_mix": Kind("public_mix.circom", "PublicMix", ("pub",)),
+    # Sha256Block(): circomlib's SHA-256 compression of one padded 512-bit block,
+    # private in[512] bits, public output out[256] bits -> nPublic 256, domain 2^15
+    # (a ptau of power >= 15; see make_ptau).
+    "sha256_block": Kind("sha256_block.circom", "Sha256Block", (), libs=("circomlib",)),
 }
+
+
+def sha256_block_inputs(message: bytes) -> dict[str, Any]:
+    """Inputs of sha256_block for MESSAGE (at most 55 bytes): SHA-256's padding
+    (0x80, zeros, the bit length as 64-bit big-endian) to one block, as bits,
+    most significant first. The circuit's public output is then the bits of
+    hashlib.sha256(MESSAGE) in the same order."""
+    if len(message) > 55:
+        raise ValueError(f"a one-block SHA-256 message has at most 55 bytes, got {len(message)}")
+    block = message + b"\x80" + bytes(55 - len(message)) + struct.pack(">Q", 8 * len(message))
+    return {"in": bytes_to_bits(block)}
+
+
+def bytes_to_bits(data: bytes) -> list[int]:
+    return [(byte >> (7 - i)) & 1 for byte in data for i in range(8)]
 
 
 def main_source(kind: str, params: Sequence[int]) -> str:
@@ -466,12 +492,48 @@ def ptau_power(path: Path) -> int:
         return struct.unpack("<I", fh.read(4))[0]
 
 
+def make_ptau(npm_tools: NpmTools, power: int, cache: Path | None = None) -> Path:
+    """A prepared powers of tau of POWER (domains up to 2^POWER), made once into
+    the cache: `powersoftau new`, one `beacon` contribution and `prepare phase2`.
+    Deterministic like the circuit setups (the beacon hash is fixed), hence fit
+    for benches and tests only. Power 15 takes minutes, mostly prepare phase2."""
+    d = (cache or cache_root()) / "ptau" / npm_tools.tools_id
+    final = d / f"pot{power}_final.ptau"
+    if final.exists():
+        return final
+    with file_lock(d / f".pot{power}.lock"):
+        if final.exists():
+            return final
+        work = d / f"pot{power}.tmp"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        name = f"ptau_2e{power}"
+        with _timed(name, "powersoftau new"):
+            npm_tools.snarkjs_run("powersoftau", "new", "bn128", str(power), "0000.ptau",
+                                  cwd=work, timeout=3600)
+        with _timed(name, "powersoftau beacon"):
+            beacon = _sha256_bytes(b"coprove tests deterministic ptau beacon")
+            npm_tools.snarkjs_run("powersoftau", "beacon", "0000.ptau", "beacon.ptau", beacon, "10",
+                                  "-n=coprove tests deterministic beacon", cwd=work, timeout=3600)
+        with _timed(name, "prepare phase2"):
+            npm_tools.snarkjs_run("powersoftau", "prepare", "phase2", "beacon.ptau", "final.ptau",
+                                  cwd=work, timeout=3600)
+        if ptau_power(work / "final.ptau") != power:
+            raise ToolError(f"snarkjs made {work / 'final.ptau'} of power "
+                            f"{ptau_power(work / 'final.ptau')}, expected {power}")
+        os.replace(work / "final.ptau", final)
+        shutil.rmtree(work, ignore_errors=True)
+    return final
+
+
 def _setup(tools: NpmTools, name: str, kind: str, params: tuple[int, ...], d: Path,
            key: str, ptau: Path) -> dict[str, Any]:
     """Compile and run the Groth16 setup inside D (empty); returns the metadata."""
     k = KINDS[kind]
     (d / "src").mkdir(parents=True)
     shutil.copyfile(CIRCUITS_DIR / k.source, d / "src" / k.source)
+    for lib in k.libs:
+        shutil.copytree(tools.node_modules / lib / "circuits", d / "src" / lib / "circuits")
     (d / "main.circom").write_text(main_source(kind, params))
     with _timed(name, "circom2 compile"):
         # relative paths only: circom2 is WASI and sees nothing else
