@@ -13,7 +13,9 @@ JSON); rapidsnark does not check. Every proof either side wrote must pass
     python bench/single_vs_rapidsnark.py --ptau pot16_final.ptau --rapidsnark path/to/prover
 
 The peer is --rapidsnark, else $RAPIDSNARK, else ``rapidsnark`` or ``prover`` on PATH,
-else skipped. Without --ptau a power-15 ptau is made once into the test cache
+else skipped.  ``--before DIR`` times a checkout of an earlier commit (``git worktree add
+DIR <commit>``) as a third side in the same rounds, run as ``python -P -m
+coordinator_free.cli`` with DIR on PYTHONPATH, for an after/before ratio. Without --ptau a power-15 ptau is made once into the test cache
 (minutes). Writes --out (JSON) and a chart beside it (.png, needs matplotlib).
 """
 
@@ -64,9 +66,9 @@ def coprove_cmd(engine: str | None) -> tuple[list[str], list[str]]:
     return head + ["prove"], ["--single"] + (["--engine", engine] if engine else [])
 
 
-def timed(cmd) -> tuple[float, str]:
+def timed(cmd, env=None) -> tuple[float, str]:
     t0 = time.perf_counter()
-    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True)
+    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, env=env)
     secs = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"exit {proc.returncode}: {' '.join(map(str, cmd))}\n{proc.stdout}{proc.stderr}")
@@ -74,22 +76,26 @@ def timed(cmd) -> tuple[float, str]:
 
 
 def bench_circuit(c: cb.BuiltCircuit, ours: tuple[list[str], list[str]], peer: str | None,
-                  reps: int) -> dict:
+                  reps: int, before: Path | None = None) -> dict:
     work = c.run_dir / "vs_rapidsnark"
     work.mkdir(exist_ok=True)
-    sides = {"ours": lambda *files: [*ours[0], *files, *ours[1]]}
+    sides = {"ours": (lambda *files: [*ours[0], *files, *ours[1]], None)}
+    if before:
+        env = {**os.environ, "PYTHONPATH": str(before)}
+        sides["before"] = (lambda *files: [sys.executable, "-P", "-m", "coordinator_free.cli", "prove",
+                                           *files, *ours[1]], env)
     if peer:
-        sides["rapidsnark"] = lambda *files: [peer, *files]
+        sides["rapidsnark"] = (lambda *files: [peer, *files], None)
     runs = {side: [] for side in sides}
     outputs = {side: [] for side in sides}
     written = {side: [] for side in sides}
     # the warm-up loads numba's kernels (compiles them, the very first time) and the page cache
     for rep in ["warmup", *range(reps)]:
-        for side, cmd in sides.items():
+        for side, (cmd, env) in sides.items():
             proof, public = work / f"{side}_{rep}_proof.json", work / f"{side}_{rep}_public.json"
             proof.unlink(missing_ok=True)
             public.unlink(missing_ok=True)
-            secs, out = timed(cmd(c.zkey, c.wtns, proof, public))
+            secs, out = timed(cmd(c.zkey, c.wtns, proof, public), env)
             written[side].append((proof, public))
             if rep != "warmup":
                 runs[side].append(secs)
@@ -121,6 +127,10 @@ def bench_circuit(c: cb.BuiltCircuit, ours: tuple[list[str], list[str]], peer: s
         row["rapidsnark"] = {"median_s": statistics.median(runs["rapidsnark"]),
                              "runs_s": runs["rapidsnark"]}
         row["ratio"] = row["ours"]["median_s"] / row["rapidsnark"]["median_s"]
+    if before:
+        row["before"] = {"checkout": str(before), "median_s": statistics.median(runs["before"]),
+                         "runs_s": runs["before"], "lines": [o.splitlines()[-1] for o in outputs["before"]]}
+        row["after_over_before"] = row["ours"]["median_s"] / row["before"]["median_s"]
     return row
 
 
@@ -132,6 +142,7 @@ def main(argv=None):
     ap.add_argument("--reps", type=int, default=5, help="timed runs per side (median reported)")
     ap.add_argument("--circuits", nargs="+", choices=sorted(CIRCUITS), default=DEFAULT_CIRCUITS)
     ap.add_argument("--engine", choices=["reference", "cpu", "cuda"], help="coprove's --engine (default: its own)")
+    ap.add_argument("--before", type=Path, help="a checkout of an earlier commit, timed in the same rounds")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "single_vs_rapidsnark.json")
     args = ap.parse_args(argv)
     if args.reps < 1:
@@ -155,7 +166,7 @@ def main(argv=None):
             c = cb.build_circuit(tools, f"bench_{name}", kind, params, inputs, ptau=args.ptau)
         except cb.ToolError as exc:
             raise SystemExit(f"building {name}: {exc}")
-        rows.append(bench_circuit(c, ours, peer, args.reps))
+        rows.append(bench_circuit(c, ours, peer, args.reps, args.before and args.before.resolve()))
         r = rows[-1]
         print(f"{name}: coprove {r['ours']['runs_s']} s, its last split {r['ours']['split'][-1]}"
               + (f"; rapidsnark {r['rapidsnark']['runs_s']} s" if peer else ""), file=sys.stderr, flush=True)
@@ -179,6 +190,12 @@ def main(argv=None):
         ratio = f"{r['ratio']:.1f}" if r["ratio"] else "-"
         print(f"| {r['circuit']} | {r['constraints']} | 2^{r['domain'].bit_length() - 1} | "
               f"{r['ours']['median_s']:.3f} | {theirs} | {ratio} |")
+    if args.before:
+        print(f"\n| circuit | before ({args.before}) median (s) | after median (s) | after/before |\n"
+              "| --- | --- | --- | --- |")
+        for r in rows:
+            print(f"| {r['circuit']} | {r['before']['median_s']:.3f} | {r['ours']['median_s']:.3f} | "
+                  f"{r['after_over_before']:.2f} |")
 
 
 def _chart(rows, path):

@@ -34,16 +34,17 @@ def _peer(path: Path, npm_tools: cb.NpmTools, tamper: bool = False) -> Path:
     return path
 
 
-def _bench(tmp_path: Path, peer: Path, reps: int) -> subprocess.CompletedProcess:
+def _bench(tmp_path: Path, peer: Path, reps: int, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, str(BENCH), "--circuits", "mul_chain_2e10", "--ptau", str(cb.PTAU),
-         "--rapidsnark", str(peer), "--reps", str(reps), "--out", str(tmp_path / "out.json")],
+         "--rapidsnark", str(peer), "--reps", str(reps), "--out", str(tmp_path / "out.json"), *extra],
         capture_output=True, text=True, timeout=900)
 
 
 @pytest.mark.slow
 def test_bench_times_both_and_our_proof_verifies(tmp_path, npm_tools):
-    res = _bench(tmp_path, _peer(tmp_path / "peer", npm_tools), REPS)
+    # this checkout standing in for an earlier one: --before runs it from its folder
+    res = _bench(tmp_path, _peer(tmp_path / "peer", npm_tools), REPS, "--before", str(BENCH.parent.parent))
     assert res.returncode == 0, res.stdout + res.stderr
     result = json.loads((tmp_path / "out.json").read_text())
     assert result["ptau_power"] == 12 and result["reps"] == REPS
@@ -62,7 +63,10 @@ def test_bench_times_both_and_our_proof_verifies(tmp_path, npm_tools):
         assert 0 < split["prove_s"] and sum(split.values()) <= wall
     # warm-up + timed runs, each side
     assert {side: len(files) for side, files in row["proofs_verified"].items()} == \
-        {"ours": REPS + 1, "rapidsnark": REPS + 1}
+        {"ours": REPS + 1, "before": REPS + 1, "rapidsnark": REPS + 1}
+    assert len(row["before"]["runs_s"]) == REPS
+    assert row["after_over_before"] == pytest.approx(ours["median_s"] / row["before"]["median_s"])
+    assert "after/before" in res.stdout
 
     # independently of the bench's snarkjs check: our last proof, with our verifier
     proof, public = map(Path, row["proofs_verified"]["ours"][-1])

@@ -1,0 +1,42 @@
+"""Start-up of the file-only commands: each imports what its path runs and nothing more
+(``prove --single`` and ``verify`` no gRPC, TLS or collaborative code; ``keygen`` and
+``--version`` no numba), since at small sizes start-up is most of a proof's wall time."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from cli_helpers import DATA
+
+CHAIN = DATA / "mul_chain_2e10"
+HEAVY = ("numba", "grpc", "cryptography", "cme", "coordinator_free.client", "py_ecc", "scipy")
+
+
+def _imported(tmp_path, *argv) -> set[str]:
+    script = ("import json, sys\nfrom coordinator_free import cli\n"
+              "try:\n    rc = cli.main(sys.argv[1:])\nexcept SystemExit as e:\n    rc = e.code\n"
+              "print(json.dumps({'rc': rc, 'modules': sorted(sys.modules)}))\n")
+    r = subprocess.run([sys.executable, "-c", script, *map(str, argv)], capture_output=True, text=True,
+                       timeout=300, cwd=tmp_path)
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["rc"] in (0, None), r.stderr
+    return {m for m in out["modules"] if m.split(".")[0] in {h.split(".")[0] for h in HEAVY}}
+
+
+@pytest.mark.parametrize("argv,allowed", [
+    (("prove", CHAIN / "circuit.zkey", CHAIN / "witness.wtns", "p.json", "pub.json", "--single"), {"numba"}),
+    (("verify", CHAIN / "verification_key.json", CHAIN / "public.json", CHAIN / "proof.json"), {"numba"}),
+    # an identity is TLS material: the module holding it also builds the gRPC credentials
+    (("keygen", "--out", "keys", "--name", "n"), {"cryptography", "grpc", "coordinator_free.identity"}),
+    (("--version",), set()),
+])
+def test_commands_import_only_their_path(tmp_path, argv, allowed):
+    heavy = {m.split(".")[0] if m.split(".")[0] != "coordinator_free" else m
+             for m in _imported(tmp_path, *argv)}
+    heavy.discard("coordinator_free")
+    heavy.discard("coordinator_free.cli")
+    assert heavy <= allowed, f"{argv[0]} imported {sorted(heavy - allowed)}"
