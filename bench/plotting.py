@@ -6,14 +6,22 @@ from __future__ import annotations
 import sys
 
 
-def line_chart(path, xs, series, xlabel: str, ylabel: str, title: str = "") -> None:
-    """``series``: [(label, ys, style)]."""
+def pyplot():
+    """matplotlib.pyplot on the file-only backend, or None (said once on stderr)."""
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
         print("matplotlib not installed (pip install '.[bench]'): no plot", file=sys.stderr)
+        return None
+    return plt
+
+
+def line_chart(path, xs, series, xlabel: str, ylabel: str, title: str = "") -> None:
+    """``series``: [(label, ys, style)]."""
+    plt = pyplot()
+    if plt is None:
         return
     fig, ax = plt.subplots(figsize=(6, 4))
     for label, ys, style in series:

@@ -199,23 +199,37 @@ def main(argv=None):
 
 
 def _chart(rows, path):
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib not installed (pip install '.[bench]'): no chart", file=sys.stderr)
+    from plotting import pyplot  # bench/ is on sys.path: this script's folder
+
+    plt = pyplot()
+    if plt is None:
         return
-    fig, ax = plt.subplots(figsize=(6, 4))
-    xs = range(len(rows))
-    ax.bar([x - 0.2 for x in xs], [r["ours"]["median_s"] for r in rows], 0.4, label="coprove prove --single")
-    if all(r["rapidsnark"] for r in rows):
-        ax.bar([x + 0.2 for x in xs], [r["rapidsnark"]["median_s"] for r in rows], 0.4, label="rapidsnark")
-    ax.set_xticks(list(xs), [f"{r['circuit']}\n2^{r['domain'].bit_length() - 1}" for r in rows])
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    sides = ["before"] * any(r.get("before") for r in rows) + ["ours"] + ["rapidsnark"] * all(r["rapidsnark"] for r in rows)
+    width = 0.8 / len(sides)
+    colours = {"read_s": "#9ecae1", "prove_s": "#3182bd", "check_s": "#08519c"}
+    for k, side in enumerate(sides):
+        xs = [i - 0.4 + width * (k + 0.5) for i in range(len(rows))]
+        if side == "ours":
+            # our bar split as coprove reports it; the rest is start-up (imports, numba) and exit
+            parts = {key: [statistics.median(sp[key] for sp in r["ours"]["split"]) for r in rows]
+                     for key in colours}
+            bottom = [0.0] * len(rows)
+            for key, vals in parts.items():
+                ax.bar(xs, vals, width, bottom=bottom, color=colours[key], label=f"coprove: {key[:-2]}")
+                bottom = [b + v for b, v in zip(bottom, vals)]
+            rest = [max(0.0, r["ours"]["median_s"] - b) for r, b in zip(rows, bottom)]
+            ax.bar(xs, rest, width, bottom=bottom, color="#cccccc", label="coprove: start-up and exit")
+        else:
+            ax.bar(xs, [r[side]["median_s"] for r in rows], width,
+                   color={"before": "#bdbdbd", "rapidsnark": "#fd8d3c"}[side],
+                   hatch="//" if side == "before" else None,
+                   label="coprove before" if side == "before" else "rapidsnark")
+    ax.set_xticks(list(range(len(rows))), [f"{r['circuit']}\n2^{r['domain'].bit_length() - 1}" for r in rows])
     ax.set_ylabel("wall time, median (s)")
-    ax.margins(y=0.25)  # room for the legend above the bars
+    ax.margins(y=0.3)  # room for the legend above the bars
     ax.set_title("Single-party Groth16, whole processes")
-    ax.legend()
+    ax.legend(fontsize=8, ncol=2)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
