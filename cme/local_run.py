@@ -13,11 +13,11 @@ import time
 from dataclasses import dataclass, field
 
 from cme import messages as M
-from cme.additive_ops import AdditiveOps
 from cme.assembly import JobFailed, assemble
-from cme.dealing import deal, expand_material, upload_bytes
+from cme.audit import audit
+from cme.dealing import deal, upload_bytes
+from cme.party import run_party
 from cme.transport import CLIENT, InMemoryHub, PeerError, Recorder
-from prover.groth16 import groth16_prove
 from prover.plain import public_signals, witness_ints
 from prover.snarkjs_json import vkey_object_from_zkey
 
@@ -42,42 +42,11 @@ class JobReport:
     seconds: float = 0.0
 
 
-def run_party(zkey, material, transport, job_id: bytes, engine: str | None = None) -> AdditiveOps:
-    ops = AdditiveOps(expand_material(material, engine), transport, material.n_parties, job_id, engine)
-    groth16_prove(zkey, ops)
-    return ops
-
-
 def _run_party_timed(zkey, material, transport, job_id, engine):
     # thread CPU time: in one process the parties' wall clocks include waits for the GIL
     t0 = time.thread_time()
     ops = run_party(zkey, material, transport, job_id, engine)
     return ops, time.thread_time() - t0
-
-
-def replay_job(zkey, materials, job_id: bytes, timeout: float = 600.0, engine: str | None = None) -> dict:
-    """Run the parties on exactly this material and job id: ``(sender, receiver) ->
-    [payloads]``, what an honest run sends (the client's audit compares against it)."""
-    n = len(materials)
-    hub = InMemoryHub(n, timeout)
-    sent: dict = {}
-    errors = []
-
-    def party(i):
-        try:
-            run_party(zkey, materials[i], Recorder(hub.endpoint(i), sent=sent), job_id, engine)
-        except BaseException as e:  # an honest replay cannot fail; report if it does
-            errors.append(e)
-            hub.abort(str(e))
-
-    threads = [threading.Thread(target=party, args=(i,), daemon=True) for i in range(n)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(timeout)
-    if errors:
-        raise RuntimeError(f"replay of the job failed: {errors[0]}")
-    return sent
 
 
 def run_job(zkey, w, n_parties: int, r: int | None = None, s: int | None = None,
@@ -134,11 +103,6 @@ def run_job(zkey, w, n_parties: int, r: int | None = None, s: int | None = None,
     return outputs, report
 
 
-def _audit(*args):
-    from cme.audit import audit  # imported late: audit imports this module
-    return audit(*args)
-
-
 def prove_local(zkey, wtns, n_parties: int, r: int | None = None, s: int | None = None,
                 wrap=None, timeout: float = 120.0, engine: str | None = None):
     """Collaborative proof with ``n_parties`` threads: ``(Proof, public, JobReport)``.
@@ -153,7 +117,7 @@ def prove_local(zkey, wtns, n_parties: int, r: int | None = None, s: int | None 
     except JobFailed as e:
         if e.party is not None:
             raise
-        found = _audit(zkey, report.materials, report.job_id, report.received, report.raw_outputs, engine)
+        found = audit(zkey, report.materials, report.job_id, report.received, report.raw_outputs, engine)
         raise JobFailed(f"{e}; audit: {found.detail}", found.culprits[0] if found.culprits else None) from None
     finally:
         report.forget_secrets()

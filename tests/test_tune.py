@@ -17,7 +17,7 @@ import pytest
 import gpu_msm
 from cli_helpers import run_cli
 from coordinator_free.cli import main as cli_main
-from gpu_msm import tune
+from gpu_msm import tune, tune_cache
 from gpu_msm.cpu import msm as cpu_msm
 from prover.bn254 import FR_MODULUS as R
 from prover.bn254 import G1, G2, g1_from_array, g1_to_array, g2_from_array, g2_to_array
@@ -214,10 +214,10 @@ def test_cuda_block_variants_need_no_device():
     assert "#define ACC_BLOCK 64\n" in _build.source("msm.cu", cm.defines(cm.G1, 64))
     with pytest.raises(ValueError):
         cm.defines(cm.G1, 100)
-    assert tune._config("cuda", {"window": 16, "block": 256, "strategy": "xyzz"}) == {
+    assert tune_cache._config("cuda", {"window": 16, "block": 256, "strategy": "xyzz"}) == {
         "window": 16, "block": 256, "strategy": "xyzz"}
     with pytest.raises(ValueError):
-        tune._config("cuda", {"window": 16, "block": 256, "strategy": "batch-affine"})
+        tune_cache._config("cuda", {"window": 16, "block": 256, "strategy": "batch-affine"})
     # the tuner's list (stdlib only) is the engine's, and every entry parses
     assert tune.STRATEGIES["cuda"] == cm.STRATEGIES
     assert [cm.affine_rounds(s) for s in cm.STRATEGIES] == [0, 1, 2, 3]

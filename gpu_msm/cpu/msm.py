@@ -65,8 +65,8 @@ def size_classes(scalars: np.ndarray, skip: np.ndarray) -> list[tuple[np.ndarray
 def _choose(group: str, n: int, c: int | None, strategy: str | None) -> tuple[int, str]:
     tuned = None
     if c is None or strategy is None:
-        from gpu_msm import tune  # stdlib only; never raises (a bad cache reads as empty)
-        tuned = tune.lookup("cpu", group, n)
+        from gpu_msm import tune_cache  # stdlib only; never raises (a bad cache reads as empty)
+        tuned = tune_cache.lookup("cpu", group, n)
     window_from = strategy_from = "argument"
     if c is None:
         if tuned is not None:

@@ -226,8 +226,8 @@ def _scalars_on_device(scalars, n_max: int):
 
 
 def _tuned(curve: _Curve, n: int) -> dict | None:
-    from gpu_msm import tune  # stdlib only; a bad cache reads as empty, never raises
-    return tune.lookup("cuda", curve.name.lower(), n)
+    from gpu_msm import tune_cache  # stdlib only; a bad cache reads as empty, never raises
+    return tune_cache.lookup("cuda", curve.name.lower(), n)
 
 
 # Accumulation strategies: "xyzz" sums each bucket's sorted points into an XYZZ
