@@ -16,6 +16,7 @@ imported lazily, so this package imports with numpy alone.
 from __future__ import annotations
 
 from gpu_msm.backend import available_backends, get_backend, select_device
+from gpu_msm.reduced import rows_below
 
 
 def msm_g1(bases, scalars, backend=None):
@@ -53,5 +54,49 @@ def odd_coset(values, backend=None):
     return get_backend(backend).odd_coset(values)
 
 
+# What only the CPU engine offers: reading a zkey (its points and coefficients are stored
+# in Montgomery form) and checking a proof run once per file or proof on the host.
+
+def cpu_engine_available() -> bool:
+    """Whether the CPU engine imports (numba is installed); without it callers take their
+    pure-Python reference."""
+    import importlib.util
+    return importlib.util.find_spec("numba") is not None
+
+
+def fq_from_montgomery(rows):
+    """(k, 4) Fq values x·R mod q -> x (canonical), on the CPU engine."""
+    from gpu_msm.cpu import convert
+    return convert.fq_from_montgomery(rows)
+
+
+def fr_from_montgomery(rows):
+    """(k, 4) Fr values x·R mod r -> x (canonical), on the CPU engine."""
+    from gpu_msm.cpu import convert
+    return convert.fr_from_montgomery(rows)
+
+
+def pairing_check(g1, g2) -> bool:
+    """Π e(g1[i], g2[i]) == 1: (k, 2, 4) and (k, 2, 2, 4) canonical affine points on their
+    curves (G2 points in the subgroup: see g2_in_subgroup), on the CPU engine."""
+    from gpu_msm.cpu import pairing
+    return pairing.pairing_check(g1, g2)
+
+
+def g2_in_subgroup(g2):
+    """(k,) bool: [r]Q == O for each point of a (k, 2, 2, 4) array on the curve."""
+    from gpu_msm.cpu import pairing
+    return pairing.g2_in_subgroup(g2)
+
+
+def g1_lincomb(bases, scalars):
+    """Σ scalars[i]·bases[i] in G1 for a handful of terms (double-and-add): (n, 2, 4) and
+    (n, 4) -> (2, 4); on the CPU engine."""
+    from gpu_msm.cpu import pairing
+    return pairing.g1_lincomb(bases, scalars)
+
+
 __all__ = ["msm_g1", "msm_g2", "fixed_base_g1", "fixed_base_g2", "ntt", "intt", "odd_coset",
-           "available_backends", "get_backend", "select_device"]
+           "available_backends", "get_backend", "select_device", "rows_below",
+           "cpu_engine_available", "fq_from_montgomery", "fr_from_montgomery", "pairing_check",
+           "g2_in_subgroup", "g1_lincomb"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gpu_msm.reduced import rows_below
+from gpu_msm import rows_below
 
 LIMBS = 4
 N8 = 8 * LIMBS  # bytes per element, as snarkjs calls it

@@ -87,18 +87,10 @@ def verify_py_ecc(vkey, public: list[int], proof) -> Verdict:
     return Verdict(False, "pairing check failed")
 
 
-_pairing = None  # gpu_msm.cpu.pairing once imported; False where numba is missing
-
-
 def _fast():
-    global _pairing
-    if _pairing is None:
-        try:
-            from gpu_msm.cpu import pairing
-        except ImportError:
-            pairing = False
-        _pairing = pairing
-    return _pairing
+    """gpu_msm, whose CPU engine has the pairing kernels; None where numba is missing."""
+    import gpu_msm
+    return gpu_msm if gpu_msm.cpu_engine_available() else None
 
 
 def verify_fast(vkey, public: list[int], proof) -> Verdict:

@@ -27,6 +27,7 @@ from functools import cached_property
 
 import numpy as np
 
+import gpu_msm
 from prover.binfile import BinFile, Reader, check_below, read_binfile, read_modulus
 from prover.bn254 import (FQ_MODULUS, FR_MODULUS, G1, G2, MONT, g1_from_array, g1_to_array,
                           g2_to_array)
@@ -34,12 +35,9 @@ from prover.limbs import N8, mul_mod_array
 
 # The engine's vectorised conversion when it is importable (numba), else the reference;
 # tests compare the two on the fixtures.
-try:
-    from gpu_msm.cpu.convert import fq_rows_from_mont, fr_rows_from_mont
-    from gpu_msm.cpu.serial import serialized
-    # the backend's one lock: numba's parallel regions must not run concurrently
-    fq_rows_from_mont, fr_rows_from_mont = serialized(fq_rows_from_mont), serialized(fr_rows_from_mont)
-except ImportError:  # pragma: no cover - numba is a dependency; kept for a bare numpy install
+if gpu_msm.cpu_engine_available():
+    fq_rows_from_mont, fr_rows_from_mont = gpu_msm.fq_from_montgomery, gpu_msm.fr_from_montgomery
+else:  # pragma: no cover - numba is a dependency; kept for a bare numpy install
     fq_rows_from_mont = fr_rows_from_mont = None
 
 

@@ -333,7 +333,8 @@ def test_verify_picks_fast_path(monkeypatch):
 def test_verify_falls_back_to_py_ecc(monkeypatch):
     vk, public = _load("three_public")
     proof = read_proof(DATA / "three_public" / "proof.json")
-    monkeypatch.setattr(pv, "_pairing", False)  # as if gpu_msm.cpu had failed to import
+    import gpu_msm
+    monkeypatch.setattr(gpu_msm, "cpu_engine_available", lambda: False)  # as if numba were missing
     calls = []
     real = pv.verify_py_ecc
     monkeypatch.setattr(pv, "verify_py_ecc", lambda *a: calls.append(1) or real(*a))

@@ -7,6 +7,7 @@ from numba import njit, prange
 
 from gpu_msm.cpu import mont
 from gpu_msm.cpu.fields import FQ_P, FR_P, fq_from_mont, fq_to_mont, fr_from_mont, fr_to_mont
+from gpu_msm.cpu.serial import serialized
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -64,3 +65,14 @@ def check_below(rows: np.ndarray, modulus: str, what: str) -> None:
     if bad:
         raise ValueError(f"{what}: {bad} value(s) not reduced mod {modulus} "
                          "(canonical form expected)")
+
+
+@serialized
+def fq_from_montgomery(rows) -> np.ndarray:
+    """(k, 4) x·R mod q -> x; the backend's lock held, as for every public function."""
+    return fq_rows_from_mont(np.ascontiguousarray(rows, dtype=np.uint64))
+
+
+@serialized
+def fr_from_montgomery(rows) -> np.ndarray:
+    return fr_rows_from_mont(np.ascontiguousarray(rows, dtype=np.uint64))
