@@ -183,7 +183,7 @@ def main(argv=None):
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     _chart(rows, args.out.with_suffix(".png"))
 
-    print(f"\n| circuit | constraints | domain | coprove --single median (s) | rapidsnark median (s) "
+    print("\n| circuit | constraints | domain | coprove --single median (s) | rapidsnark median (s) "
           "| ours/rapidsnark |\n| --- | --- | --- | --- | --- | --- |")
     for r in rows:
         theirs = f"{r['rapidsnark']['median_s']:.3f}" if r["rapidsnark"] else "-"

@@ -44,6 +44,7 @@ CHUNK = 4 << 20
 # ordering preference, never a reason for a job to stall
 SUBMIT_ORDER_WAIT = 5.0
 RPC_SECONDS = 30.0
+CANCEL_TIMEOUT_S = 5.0  # per CancelJob call to a node of a failed job
 
 
 class NodeFailed(RuntimeError):
@@ -86,11 +87,18 @@ class Client:
         self.rpc_seconds = min(rpc_seconds, deadline_s)
         self.progress = progress or (lambda step, detail: None)
         self._channels = {}
+        self._cancelling: list[threading.Thread] = []
 
     def close(self):
         if self._dealer is not None:
             self._dealer.shutdown(wait=False, cancel_futures=True)
             self._ahead.clear()
+        # cancellations of a failed job still in flight: closing their channels under them
+        # left the other nodes working on it (and raised in the thread); each call has its
+        # own 5 s deadline, so this waits at most that long
+        for th in self._cancelling:
+            th.join(CANCEL_TIMEOUT_S + 1)
+        self._cancelling.clear()
         for ch in self._channels.values():
             ch.close()
         self._channels.clear()
@@ -176,7 +184,10 @@ class Client:
                 results = self._each(pool, members, "job", lambda n: self._fetch(n, job_id, members))
             except NodeFailed:
                 # tell the others to stop, without waiting on a node that may be gone
-                threading.Thread(target=lambda: [self._cancel(n, job_id) for n in members], daemon=True).start()
+                for n in members:
+                    th = threading.Thread(target=self._cancel, args=(n, job_id), daemon=True)
+                    th.start()
+                    self._cancelling.append(th)
                 raise
             t2 = time.perf_counter()
             summary.steps["nodes"] = t2 - t_submit
@@ -333,7 +344,7 @@ class Client:
 
     def _cancel(self, node, job_id):
         try:
-            self._stub(node).CancelJob(pb.JobRef(job_id=job_id), timeout=5)
+            self._stub(node).CancelJob(pb.JobRef(job_id=job_id), timeout=CANCEL_TIMEOUT_S)
         except grpc.RpcError:
             pass  # a dead or finished node has nothing to cancel
 
