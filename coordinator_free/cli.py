@@ -334,6 +334,7 @@ def _show_tune_cache(backend: str, out=None) -> int:
 
 def cmd_tune(args):
     from gpu_msm import tune
+    from prover.known_points import KnownPoints
 
     if args.cache:
         # the engines read the cache's path from the environment on every MSM
@@ -360,7 +361,7 @@ def cmd_tune(args):
             for group in groups:
                 try:
                     rows.append(tune.tune(backend, group, log_n, windows=windows, repeat=args.repeat,
-                                          progress=progress))
+                                          progress=progress, reference=KnownPoints()))
                 except ValueError as e:
                     raise BadInput(str(e)) from None
         return rows

@@ -27,8 +27,8 @@ from gpu_msm.tune_cache import (BACKENDS, CACHE_ENV, CUDA_BLOCKS, FORMAT, GROUPS
 # equal points meet in a bucket about once in 2^12 additions (a doubling in place of a
 # chord); the MSM's cost does not depend on which points it adds otherwise.
 CPU_DISTINCT_LOG = 12
-# At and below this size the CPU default is also checked against prover.msm (pure
-# Python: about 1 s for G1 and 3 s for G2 at 2^12 on this project's machine).
+# At and below this size the CPU default is also checked against the reference's MSM
+# (pure Python: about 1 s for G1 and 3 s for G2 at 2^12 on this project's machine).
 PYTHON_REFERENCE_MAX_LOG = 12
 
 
@@ -110,39 +110,15 @@ def _index_sums(scalars, period: int) -> tuple[int, int]:
     return total0, total1
 
 
-def _walk(curve, start, step, m: int) -> list:
-    """start, start + step, start + 2·step, …: m points, one affine addition (one field
-    inversion) each."""
-    F = curve.F
-    out, p = [start], start
-    for _ in range(m - 1):
-        if p is None or p[0] == step[0]:  # doubling or infinity: not worth a fast path
-            p = curve.add(p, step)
-        else:
-            (x, y), (sx, sy) = p, step
-            lam = F.mul(F.sub(sy, y), F.inv(F.sub(sx, x)))
-            x3 = F.sub(F.sub(F.sqr(lam), x), sx)
-            p = (x3, F.sub(F.mul(lam, F.sub(x, x3)), y))
-        out.append(p)
-    return out
-
-
-def _ref_curve(group: str):
-    from prover import bn254
-    if group == "g1":
-        return bn254.G1, bn254.g1_to_array
-    return bn254.G2, bn254.g2_to_array
-
-
 # ---------------------------------------------------------------- the backends' benches
 
 class _CpuBench:
     """Bases: 2^12 distinct points (a + j·d)·G tiled; the expected answer from the known
-    logs, and from prover.msm at small sizes."""
+    logs, and from the reference's MSM at small sizes."""
 
     block_applies = False
 
-    def __init__(self, group: str, log_n: int, rng, progress):
+    def __init__(self, group: str, log_n: int, rng, progress, reference):
         import numpy as np
 
         import gpu_msm.cpu as cpu
@@ -155,26 +131,21 @@ class _CpuBench:
         self.default = {"window": cpu_msm.window_bits(self.n), "block": None,
                         "strategy": cpu_msm.DEFAULT_STRATEGY}
         self.window_cap = cpu_msm.MAX_WINDOW
-        curve, to_array = _ref_curve(group)
         m = min(self.n, 1 << CPU_DISTINCT_LOG)
         a, d = _random_below_r(rng), _random_below_r(rng)
         t0 = time.perf_counter()
-        points = _walk(curve, curve.mul(curve.generator, a), curve.mul(curve.generator, d), m)
-        tile = to_array(points)
+        tile = reference.walk(group, a, d, m)
         self.bases = np.ascontiguousarray(np.tile(tile, (self.n // m,) + (1,) * (tile.ndim - 1)))
         self.scalars = _random_scalars(rng, self.n)
         s0, s1 = _index_sums(self.scalars, m)
-        self.expected = to_array([curve.mul(curve.generator, (a * s0 + d * s1) % R)])[0]
+        self.expected = reference.multiple(group, (a * s0 + d * s1) % R)
         progress(f"  inputs: {self.n} random scalars, {m} distinct bases"
                  f"{'' if m == self.n else ' tiled'} ({time.perf_counter() - t0:.2f} s)")
         self._python_check = None
         if log_n <= PYTHON_REFERENCE_MAX_LOG:
-            from prover.limbs import limbs_to_ints
-            from prover.msm import msm_pippenger
             t0 = time.perf_counter()
-            ref = msm_pippenger(curve, points * (self.n // m), limbs_to_ints(self.scalars))
-            self._python_check = to_array([ref])[0]
-            progress(f"  prover.msm reference: {time.perf_counter() - t0:.2f} s")
+            self._python_check = reference.msm(group, self.bases, self.scalars)
+            progress(f"  reference MSM: {time.perf_counter() - t0:.2f} s")
 
     def check_reference(self, out) -> None:
         import numpy as np
@@ -182,8 +153,8 @@ class _CpuBench:
             raise TuneError("the CPU engine's default configuration disagrees with the known-log "
                             "answer (an engine bug); nothing cached")
         if self._python_check is not None and not np.array_equal(out, self._python_check):
-            raise TuneError("the CPU engine's default configuration disagrees with prover.msm "
-                            "(an engine bug); nothing cached")
+            raise TuneError("the CPU engine's default configuration disagrees with the reference "
+                            "MSM (an engine bug); nothing cached")
 
     def run(self, cfg: dict, extra=None):
         if extra is not None:
@@ -200,7 +171,7 @@ class _CudaBench:
     block_applies = True
     points_per_thread = 64
 
-    def __init__(self, group: str, log_n: int, rng, progress):
+    def __init__(self, group: str, log_n: int, rng, progress, reference):
         import cupy as cp
         import numpy as np
 
@@ -217,7 +188,6 @@ class _CudaBench:
         self.default = {"window": cm.window_bits(self.n), "block": cm.defines(self.curve)["ACC_BLOCK"],
                         "strategy": cm.default_strategy(self.curve, self.n)}
         self.window_cap = WINDOW_MAX
-        ref, to_array = _ref_curve(group)
         n, m = self.n, self.points_per_thread
         a, d = _random_below_r(rng), _random_below_r(rng)
         t0 = time.perf_counter()
@@ -225,8 +195,8 @@ class _CudaBench:
         starts = np.array([(a + t * m * d) % R for t in range(threads)], dtype=object)
         start_words = np.frombuffer(b"".join(int(v).to_bytes(32, "little") for v in starts),
                                     dtype="<u4").astype(np.uint32).reshape(-1, 8)
-        gen = cm.upload_bases(to_array([ref.generator]), self.curve).data
-        step = cm.upload_bases(to_array([ref.mul(ref.generator, d)]), self.curve).data
+        gen = cm.upload_bases(reference.multiple(group, 1)[None], self.curve).data
+        step = cm.upload_bases(reference.multiple(group, d)[None], self.curve).data
         out = cp.empty((n, self.curve.point_words), cp.uint32)
         kc = _build.module("msm_check.cu", {"CURVE_G2": int(self.curve.g2)})
         kc.get_function("bench_gen_bases")((-(-threads // 64),), (64,),
@@ -237,7 +207,7 @@ class _CudaBench:
         self.scalars = cm._scalars_on_device(scalars, n)
         cp.cuda.Device().synchronize()
         s0, s1 = _index_sums(scalars, n)
-        expected = to_array([ref.mul(ref.generator, (a * s0 + d * s1) % R)])[0]
+        expected = reference.multiple(group, (a * s0 + d * s1) % R)
         progress(f"  inputs: {n} random scalars and distinct bases on the device "
                  f"({time.perf_counter() - t0:.2f} s)")
         t0 = time.perf_counter()
@@ -279,7 +249,7 @@ def _windows_around(center: int, cap: int) -> list[int]:
 
 def tune(backend: str, group: str, log_n: int, windows=None, blocks=None, strategies=None,
          repeat: int = 5, seed=None, progress=print, extra_strategies: dict | None = None,
-         save: bool = True) -> dict:
+         save: bool = True, *, reference) -> dict:
     """Time every candidate for MSMs of 2^log_n points in ``group`` on this device, keep
     the fastest correct one in the cache (``save``), and return the summary.
 
@@ -293,10 +263,14 @@ def tune(backend: str, group: str, log_n: int, windows=None, blocks=None, strate
                 candidates timed and checked like the rest, at every window (bases and
                 scalars as the bench holds them: numpy on cpu, device arrays on cuda)
     seed        None: fresh random input each run
+    reference   the known answers, from arithmetic this package does not trust itself to:
+                ``multiple(group, k)`` -> k·G, ``walk(group, a, d, m)`` -> (a + j·d)·G for
+                j < m, ``msm(group, bases, scalars)``, all canonical arrays
+                (``prover.known_points.KnownPoints``; gpu_msm imports nothing above it)
 
     The untuned default runs first and is timed again last.  On cpu its answer is the
     reference (itself checked against the known discrete logs of the bases and, up to
-    2^12, prover.msm); on cuda the CPU engine's default on the same points is.  Raises
+    2^12, the reference's MSM); on cuda the CPU engine's default on the same points is.  Raises
     TuneError if that reference is wrong, ValueError for a bad argument.
     """
     if backend not in BACKENDS:
@@ -337,7 +311,7 @@ def tune(backend: str, group: str, log_n: int, windows=None, blocks=None, strate
     device = device_name(backend)
     load_before = os.getloadavg()
     progress(f"{group} 2^{log_n} on {device}")
-    bench = (_CpuBench if backend == "cpu" else _CudaBench)(group, log_n, rng, progress)
+    bench = (_CpuBench if backend == "cpu" else _CudaBench)(group, log_n, rng, progress, reference)
     default = dict(bench.default)
     if windows is None:
         windows = _windows_around(default["window"], bench.window_cap)

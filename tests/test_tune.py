@@ -21,9 +21,18 @@ from gpu_msm import tune, tune_cache
 from gpu_msm.cpu import msm as cpu_msm
 from prover.bn254 import FR_MODULUS as R
 from prover.bn254 import G1, G2, g1_from_array, g1_to_array, g2_from_array, g2_to_array
+from prover.known_points import KnownPoints
 from prover.limbs import ints_to_limbs
 from prover.msm import msm_pippenger
 from test_gpu_msm_cpu import _walk
+
+KNOWN = KnownPoints()
+
+
+def _tune(*args, **kwargs):
+    """gpu_msm.tune.tune with the reference the CLI hands it."""
+    return tune.tune(*args, reference=KNOWN, **kwargs)
+
 
 GROUPS = {"g1": (G1, g1_to_array, g1_from_array), "g2": (G2, g2_to_array, g2_from_array)}
 
@@ -58,7 +67,7 @@ def _quiet(_line):
 @pytest.mark.parametrize("group,log_n", [("g1", 8), ("g1", 10), ("g2", 8), ("g2", 10)])
 def test_tune_caches_the_fastest_and_msm_uses_it(cache, rng, group, log_n):
     lines = []
-    summary = tune.tune("cpu", group, log_n, repeat=1, progress=lines.append)
+    summary = _tune("cpu", group, log_n, repeat=1, progress=lines.append)
     best, default = summary["best"], summary["default"]
     n = 1 << log_n
     assert default["window"] == cpu_msm.window_bits(n) and default["strategy"] == "batch-affine"
@@ -68,7 +77,7 @@ def test_tune_caches_the_fastest_and_msm_uses_it(cache, rng, group, log_n):
         (w, s) for w in range(default["window"] - 2, default["window"] + 3)
         for s in ("batch-affine", "xyzz")}
     assert best["ms"] == min(c["ms"] for c in summary["candidates"])
-    assert any("prover.msm reference" in line for line in lines)
+    assert any("reference MSM" in line for line in lines)
 
     stored = json.loads(cache.read_text())
     entry = stored["devices"][tune.device_name("cpu")][group][str(log_n)]
@@ -131,7 +140,7 @@ def test_corrupt_cache_is_tolerated(cache, rng, content):
     # tuning over it starts a fresh cache (already warned about: silent now)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        tune.tune("cpu", "g1", 4, windows=[3], repeat=1, progress=_quiet)
+        _tune("cpu", "g1", 4, windows=[3], repeat=1, progress=_quiet)
     assert json.loads(cache.read_text())["format"] == tune.FORMAT
     assert tune.lookup("cpu", "g1", 16)["window"] in (3, cpu_msm.window_bits(16))
 
@@ -168,7 +177,7 @@ def test_wrong_candidates_are_excluded_and_never_cached(cache):
     def drops_last_term(bases, scalars, c):
         return cpu_msm.msm_g1(bases[:-1], scalars[:-1], c=c)
 
-    summary = tune.tune("cpu", "g1", 8, windows=[7, 8], strategies=["batch-affine"], repeat=2,
+    summary = _tune("cpu", "g1", 8, windows=[7, 8], strategies=["batch-affine"], repeat=2,
                         progress=_quiet, extra_strategies={"instant": instant_zero,
                                                            "drop-last": drops_last_term})
     assert calls, "the planted candidate never ran"
@@ -185,15 +194,15 @@ def test_wrong_candidates_are_excluded_and_never_cached(cache):
 
 def test_bad_arguments(cache):
     with pytest.raises(ValueError, match="blocks"):
-        tune.tune("cpu", "g1", 8, blocks=[128], progress=_quiet)
+        _tune("cpu", "g1", 8, blocks=[128], progress=_quiet)
     with pytest.raises(ValueError, match="strategy"):
-        tune.tune("cuda", "g1", 8, strategies=["batch-affine"], progress=_quiet)
+        _tune("cuda", "g1", 8, strategies=["batch-affine"], progress=_quiet)
     with pytest.raises(ValueError, match="size"):
-        tune.tune("cpu", "g1", 40, progress=_quiet)
+        _tune("cpu", "g1", 40, progress=_quiet)
     with pytest.raises(ValueError, match="window"):
-        tune.tune("cpu", "g1", 8, windows=[1], progress=_quiet)
+        _tune("cpu", "g1", 8, windows=[1], progress=_quiet)
     with pytest.raises(ValueError, match="group"):
-        tune.tune("cpu", "g3", 8, progress=_quiet)
+        _tune("cpu", "g3", 8, progress=_quiet)
     assert not cache.exists()
 
 
@@ -272,7 +281,7 @@ def test_cuda_tune_searches_every_strategy(cache, group):
     """On a GPU: each strategy at each window is timed and checked against the CPU engine,
     the fastest is cached, and the device MSM then runs with that entry."""
     from gpu_msm.cuda import msm as cm
-    summary = tune.tune("cuda", group, 12, windows=[10, 12], blocks=[128], repeat=1,
+    summary = _tune("cuda", group, 12, windows=[10, 12], blocks=[128], repeat=1,
                         seed=7, progress=_quiet)
     seen = {(c["window"], c["strategy"]) for c in summary["candidates"]}
     assert {(w, s) for w in (10, 12) for s in cm.STRATEGIES} <= seen, summary["rejected"]
