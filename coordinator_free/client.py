@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import secrets
 import threading
 import time
@@ -28,6 +27,7 @@ from cme.dealing import deal_with, predeal
 from cme.material import material_buffers
 from coordinator_free import identity as ident
 from coordinator_free import wire
+from coordinator_free.jobs import BLAMED_PARTY_KEY
 from coordinator_free.mesh import SERVER_NAME
 from prover.limbs import limbs_to_ints
 from prover.snarkjs_json import vkey_object_from_zkey
@@ -335,11 +335,10 @@ class Client:
         except grpc.RpcError as e:
             detail = _why(e)
             if e.code() == grpc.StatusCode.ABORTED:
-                # the node reports a peer by index when a peer let it down: blame that peer
-                m = re.search(r"party (\d+)", e.details() or "")
-                if m and int(m.group(1)) < len(members) and members[int(m.group(1))] is not node:
-                    blamed = members[int(m.group(1))]
-                    raise NodeFailed(blamed, "job", f"reported by {node.name}: {detail}") from None
+                # the node names the peer that let it down, as a field: blame that peer
+                blamed = _blamed_party(e)
+                if blamed is not None and blamed < len(members) and members[blamed] is not node:
+                    raise NodeFailed(members[blamed], "job", f"reported by {node.name}: {detail}") from None
             raise NodeFailed(node, "job", detail) from None
 
     def _cancel(self, node, job_id):
@@ -347,6 +346,13 @@ class Client:
             self._stub(node).CancelJob(pb.JobRef(job_id=job_id), timeout=CANCEL_TIMEOUT_S)
         except grpc.RpcError:
             pass  # a dead or finished node has nothing to cancel
+
+
+def _blamed_party(e: grpc.RpcError) -> int | None:
+    for key, value in e.trailing_metadata() or ():
+        if key == BLAMED_PARTY_KEY and value.isdigit():
+            return int(value)
+    return None
 
 
 def _why(e: grpc.RpcError) -> str:

@@ -13,6 +13,9 @@ import time
 from dataclasses import dataclass, field
 
 RUNNING, DONE, FAILED, CANCELLED = "running", "done", "failed", "cancelled"
+# FetchResult of a failed job names the party its node blames in this trailing metadata
+# key (JobState has it as blamed_party): the client reads a field, never the error text
+BLAMED_PARTY_KEY = "coprove-blamed-party"
 PEER_MARGIN = 1.0  # seconds before the deadline at which waits on peers give up
 LATE_GRACE = 2.0  # seconds past the deadline before a job with no recorded cause is failed
 _WAKE = object()
@@ -45,6 +48,7 @@ class Job:
     max_buffered: int
     state: str = RUNNING
     error: str = ""
+    blamed: int | None = None  # the party this node holds responsible for a failure
     output: bytes | None = None
     steps: dict = field(default_factory=dict)
     bytes_sent: int = 0
@@ -122,11 +126,12 @@ class Job:
         return item
 
     # outcome ------------------------------------------------------------------
-    def finish(self, state: str, error: str = "") -> bool:
+    def finish(self, state: str, error: str = "", blamed: int | None = None) -> bool:
         with self._lock:
             if self.state != RUNNING:
                 return False
             self.state, self.error = state, error
+            self.blamed = blamed if blamed is not None and blamed != self.index else None
             self.ended_at = time.monotonic()
             self._parts.clear()
             self._buffered = 0

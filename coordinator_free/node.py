@@ -28,7 +28,8 @@ from coordinator_free import __version__
 from coordinator_free import identity as ident
 from coordinator_free import wire
 from coordinator_free.faults import FaultPlan
-from coordinator_free.jobs import CANCELLED, DONE, FAILED, LATE_GRACE, RUNNING, Job, JobError, PartyInfo
+from coordinator_free.jobs import (BLAMED_PARTY_KEY, CANCELLED, DONE, FAILED, LATE_GRACE, RUNNING, Job,
+                                   JobError, PartyInfo)
 from coordinator_free.mesh import PART_BYTES, GrpcTransport, PeerChannels
 from coordinator_free.metrics import NodeMetrics
 from coordinator_free.registry import CircuitRegistry, UploadError
@@ -282,7 +283,10 @@ class NodeService(rpc.NodeServicer):
                 self._log(job, step, f"seconds={secs:.3f}")
             self._log(job, "done", f"sent={job.bytes_sent}B received={job.bytes_received}B")
         except Exception as e:  # any failure ends this job only; the daemon keeps serving
-            if job.finish(FAILED, str(e)):
+            # cme's PeerError and MessageError name the party that let this one down
+            peer = getattr(e, "peer", None)
+            blamed = peer if isinstance(peer, int) and 0 <= peer < job.n_parties else None
+            if job.finish(FAILED, str(e), blamed):
                 self.metrics.jobs.labels("failed").inc()
             self._log(job, "failed", str(e), logging.WARNING)
         finally:
@@ -304,20 +308,22 @@ class NodeService(rpc.NodeServicer):
             elif job.state == RUNNING:
                 context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "job still running")
         if job.state != DONE:
+            if job.blamed is not None:
+                context.set_trailing_metadata(((BLAMED_PARTY_KEY, str(job.blamed)),))
             context.abort(grpc.StatusCode.ABORTED, f"job {job.state}: {job.error}")
         return pb.JobResult(job_id=job.job_id, output=job.output, step_seconds=job.steps,
                             bytes_sent=job.bytes_sent, bytes_received=job.bytes_received)
 
     def JobStatus(self, request, context):
         job = self._job(request.job_id, context, self._client(context))
-        return pb.JobState(job_id=job.job_id, state=job.state, error=job.error, node_version=__version__)
+        return _job_state(job)
 
     def CancelJob(self, request, context):
         job = self._job(request.job_id, context, self._client(context))
         if job.finish(CANCELLED, "cancelled by the client"):
             self.metrics.jobs.labels("cancelled").inc()
             self._log(job, "cancelled", "by the client")
-        return pb.JobState(job_id=job.job_id, state=job.state, error=job.error, node_version=__version__)
+        return _job_state(job)
 
     def JobTranscript(self, request, context):
         job = self._job(request.job_id, context, self._client(context))
@@ -341,7 +347,7 @@ class NodeService(rpc.NodeServicer):
         try:
             job.deliver(request.sender, request.seq, request.part, request.n_parts, request.data)
         except JobError as e:
-            job.finish(FAILED, f"{job.parties[request.sender].label()}: {e}")
+            job.finish(FAILED, f"{job.parties[request.sender].label()}: {e}", request.sender)
             context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(e))
         return pb.PeerAck()
 
@@ -387,6 +393,13 @@ class BulkParsers(grpc.ServerInterceptor):
                                                         response_serializer=handler.response_serializer)
         return grpc.unary_unary_rpc_method_handler(handler.unary_unary, request_deserializer=parse,
                                                    response_serializer=handler.response_serializer)
+
+
+def _job_state(job: Job) -> pb.JobState:
+    state = pb.JobState(job_id=job.job_id, state=job.state, error=job.error, node_version=__version__)
+    if job.blamed is not None:
+        state.blamed_party = job.blamed
+    return state
 
 
 @contextmanager

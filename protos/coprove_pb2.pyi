@@ -112,16 +112,18 @@ class JobResult(_message.Message):
     def __init__(self, job_id: _Optional[bytes] = ..., output: _Optional[bytes] = ..., step_seconds: _Optional[_Mapping[str, float]] = ..., bytes_sent: _Optional[int] = ..., bytes_received: _Optional[int] = ...) -> None: ...
 
 class JobState(_message.Message):
-    __slots__ = ("job_id", "state", "error", "node_version")
+    __slots__ = ("job_id", "state", "error", "node_version", "blamed_party")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     NODE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    BLAMED_PARTY_FIELD_NUMBER: _ClassVar[int]
     job_id: bytes
     state: str
     error: str
     node_version: str
-    def __init__(self, job_id: _Optional[bytes] = ..., state: _Optional[str] = ..., error: _Optional[str] = ..., node_version: _Optional[str] = ...) -> None: ...
+    blamed_party: int
+    def __init__(self, job_id: _Optional[bytes] = ..., state: _Optional[str] = ..., error: _Optional[str] = ..., node_version: _Optional[str] = ..., blamed_party: _Optional[int] = ...) -> None: ...
 
 class Transcript(_message.Message):
     __slots__ = ("job_id", "received")
