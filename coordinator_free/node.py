@@ -21,9 +21,8 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from cme.additive_ops import AdditiveOps
-from cme.dealing import expand_material
 from cme.material import MaterialError, MaterialStream
+from cme.party import run_party
 from coordinator_free import __version__
 from coordinator_free import identity as ident
 from coordinator_free import wire
@@ -34,7 +33,6 @@ from coordinator_free.mesh import PART_BYTES, GrpcTransport, PeerChannels
 from coordinator_free.metrics import NodeMetrics
 from coordinator_free.registry import CircuitRegistry, UploadError
 from gpu_msm.backend import bind_thread
-from prover.groth16 import groth16_prove
 from protos import coprove_pb2 as pb
 from protos import coprove_pb2_grpc as rpc
 
@@ -259,21 +257,20 @@ class NodeService(rpc.NodeServicer):
         try:
             self.faults.at("start")
             bind_thread()
-            t_expand = time.perf_counter()
-            shares = expand_material(material)
-            t_expand = time.perf_counter() - t_expand
-            if material.corrections is not None:
-                material.corrections.wipe()  # the expanded shares are all this node keeps (a
-                # correction still arriving is not in the material: it goes to the shares)
-            del material
             transport = self.faults.wrap(GrpcTransport(job, self.channels))
             if self.cfg.misbehave:
                 from cme.misbehave import Misbehaving
                 transport = Misbehaving(transport, self.cfg.misbehave)
-            ops = AdditiveOps(shares, transport, job.n_parties, job.job_id)
+
+            def wipe():
+                # the expanded shares are all this node keeps (a correction still arriving
+                # is not in the material: it goes to the shares)
+                if material.corrections is not None:
+                    material.corrections.wipe()
+
             self._log(job, "local work", "starting")
-            groth16_prove(zkey, ops)
-            job.steps = {"expand": t_expand, **ops.timings}
+            ops = run_party(zkey, material, transport, job.job_id, expanded=wipe)
+            job.steps = dict(ops.timings)
             if job.output is None:
                 raise JobError("the protocol ended without an output")
             if job.finish(DONE):
