@@ -71,12 +71,18 @@ class ProveSummary:
 
 class Client:
     def __init__(self, committee, identity=None, deadline_s: float = 600.0, progress=None,
-                 rpc_seconds: float = RPC_SECONDS, deal_ahead: bool = False):
+                 rpc_seconds: float = RPC_SECONDS, deal_ahead: bool = False,
+                 fixed_blinding: tuple[int, int] | None = None):
         """``deal_ahead``: after each job, prepare the witness-independent part of the next
         job's dealing (seeds, triples, blinding; ``cme.dealing.predeal``) in a background
         thread, so the next job of the same shape only subtracts its witness: for a client
-        that proves many times.  The material stays in this process's memory."""
+        that proves many times.  The material stays in this process's memory.
+
+        ``fixed_blinding``: (r, s) for every proof instead of fresh ones, so that a proof
+        can be compared with snarkjs's or ``--local``'s for the same r and s.  For tests
+        only: two proofs with the same r and s tell apart more than the public inputs."""
         self.committee = committee
+        self._fixed_blinding = fixed_blinding
         self._ahead: dict = {}
         self._zkeys: dict = {}
         self._ahead_lock = threading.Lock()
@@ -233,6 +239,8 @@ class Client:
     def _predealt(self, n_parties: int, n_vars: int, domain_size: int):
         """This job's witness-independent dealing: made ahead if deal_ahead, else now."""
         key = (n_parties, n_vars, domain_size)
+        if self._fixed_blinding is not None:
+            return predeal(*key, *self._fixed_blinding)
         with self._ahead_lock:
             fut = self._ahead.pop(key, None)
             if self._dealer is not None:

@@ -18,13 +18,17 @@ import pytest
 
 import circuit_builder as cb
 from cli_helpers import DATA, run_cli
+from cme.local_run import prove_local
 from coordinator_free import __version__
 from coordinator_free import identity as ident
 from coordinator_free.client import Client, NodeFailed
 from coordinator_free.localnet import LocalNetwork
 from coordinator_free.mesh import SERVER_NAME
-from prover.snarkjs_json import read_vkey, write_proof, write_public
+from prover.plain import prove_single
+from prover.snarkjs_json import read_proof, read_public, read_vkey, write_proof, write_public
 from prover.verify import verify
+from prover.wtns import read_wtns
+from prover.zkey import read_zkey
 from protos import coprove_pb2 as pb
 from protos import coprove_pb2_grpc as rpc
 
@@ -72,6 +76,23 @@ def test_network_proof_passes_snarkjs(net, fixture, npm_tools, tmp_path):
     write_public(pubp, public)
     assert cb.snarkjs_verify(npm_tools, fixture / "verification_key.json", pubp, pp)
     assert summary.attempts == 1 and set(summary.node_steps) == {"node1", "node2", "node3"}
+
+
+@pytest.mark.parametrize("fixture", [THREE, CHAIN], ids=["three_public", "mul_chain_2e10"])
+def test_network_local_and_snarkjs_agree_for_the_same_r_s(net, fixture):
+    """One protocol, two drivers: the committee's proof, --local's and snarkjs's fixed-r,s
+    proof (the fixture, made by snarkjs with r = 12345, s = 67890) are the same points, and
+    so is the single-party prover's."""
+    r, s = 12345, 67890
+    expected = read_proof(fixture / "proof_r12345_s67890.json")
+    with Client(net.committee, fixed_blinding=(r, s)) as client:
+        network, public, _ = client.prove(fixture / "circuit.zkey", fixture / "witness.wtns")
+    zkey, wtns = read_zkey(fixture / "circuit.zkey"), read_wtns(fixture / "witness.wtns")
+    local, local_public, _ = prove_local(zkey, wtns, 3, r, s, engine="cpu")
+    single, single_public = prove_single(zkey, wtns, r, s, engine="cpu")
+    assert public == local_public == single_public == read_public(fixture / "public.json")
+    for proof in (network, local, single):
+        assert (proof.pi_a, proof.pi_b, proof.pi_c) == tuple(expected)
 
 
 @pytest.mark.slow
