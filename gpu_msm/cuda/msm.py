@@ -21,20 +21,16 @@ Q = FQ_MODULUS
 # #defines for msm.cu.  ACC_CHUNK: sorted points per accumulate thread; ACC_BLOCK: its
 # block size; ACC_MINB / INT_MINB: min blocks per SM in accumulate's / integrate's launch
 # bounds (register caps); INT_OOL: integrate's running sums through the out-of-line add.
-# FIELD_MUL (field.cuh): 1 = multiply and square with 64-bit partial products
-# (IMAD.WIDE): Fq multiplies 38.4 -> 40.4 G/s, squarings 38.5 -> 47.9 G/s (sqr_wide); the
-# MSM: G1 2^20 11.13 -> 10.41 ms, 2^24 108.4 -> 101.9, G2 2^20 41.1 -> 38.4 (H100,
-# 2026-11-21 06:35; FIELD_MUL=2, the PTX multiply with the wide squaring: 10.80 / 105.8 / 41.1).
-# INT_MINB=2 (128 registers): 11.20 vs 11.13 ms at G1 2^20, not kept.
+# FIELD_MUL (field.cuh): 1 = multiply and square with 64-bit partial products (IMAD.WIDE):
+# G1 2^20 11.13 -> 10.41 ms on an H100 (the variants tried: bench/RESULTS.md, "Tuning
+# choices of the CUDA MSM").
 TUNING = {"ACC_CHUNK": 64, "ACC_BLOCK": 128, "ACC_MINB": 1, "FIXUP_SERIAL": 16, "FIELD_MUL": 1,
           "INT_MINB": 1, "INT_OOL": 0, "AFF_K": 8, "BINV_K": 32}
 # per-curve overrides.  G1: __launch_bounds__(128, 5) caps accumulate at 96 registers (20
-# warps/SM): 42.3 ms vs 44.0 at 2^22, equal at 2^20 (H200, 2026-11-21); ACC_CHUNK 32 / 128
-# and G2 at (64, 5) were no better; ACC_MINB 4 / 6 with FIELD_MUL=1: 105.6 / 104.2 ms vs
-# 102.5 at 2^24 (H100, 2026-11-21 06:44).  G2: INT_OOL=1: integrate 6.79 -> 5.99 ms at 2^20
-# (its inline version spilled 3 KB a thread; H100, 06:35, with FIELD_MUL=2); FQ2_LAZY=1 (two
-# Montgomery reductions per Fq2 multiply, kernels/fq2_lazy.cuh): 37.20 -> 35.30 ms at 2^20;
-# ACC_MINB=3 (168 registers, 12 warps/SM): 48.98 ms (H100, 06:44).
+# warps/SM): 44.0 -> 42.3 ms at 2^22 (H200).  G2: INT_OOL=1 (the inline add spilled 3 KB
+# a thread) and FQ2_LAZY=1 (two Montgomery reductions per Fq2 multiply,
+# kernels/fq2_lazy.cuh): 37.20 -> 35.30 ms at 2^20 (H100).  What else was tried:
+# bench/RESULTS.md, same section.
 TUNING_CURVE = {"G1": {"ACC_MINB": 5}, "G2": {"INT_OOL": 1, "FQ2_LAZY": 1}}
 
 
@@ -48,8 +44,7 @@ def _env_tuning(spec: str) -> None:
 
 _env_tuning(os.environ.get("GPU_MSM_TUNE", ""))
 # log2 of the buckets per integrate thread (then warp and block combines; see integrate in
-# msm.cu).  Runs of 16: G1 2^20 11.7 ms vs 12.1 (runs of 8), 14.1 (4), 12.3 (32); G2 2^20
-# 41.2 vs 44.5 ms (H200, 2026-11-21).
+# msm.cu).  Runs of 16: G1 2^20 11.7 ms against 12.1 for runs of 8 (H200; others: RESULTS).
 INTEGRATE_LOG_SEGMENT = 4
 BLOCK = 256
 # the block size of the batch-affine rounds (kernels/msm_affine.cuh; their AFF_K and
@@ -188,9 +183,9 @@ def release_bases(key=None) -> None:
 SCALAR_BITS = 254
 
 
-# Measured best window per log2(n) (bench/gpu_msm.py --windows sweep, H200, 2026-11-21;
-# the same for G1 and G2 within noise): larger windows cost more in integrate than they
-# save in accumulate past c = 16-17.
+# Measured best window per log2(n) (bench/gpu_msm.py --windows sweep on an H200, the same
+# for G1 and G2 within noise; bench/RESULTS.md): larger windows cost more in integrate than
+# they save in accumulate past c = 16-17.
 WINDOW_TABLE = {16: 13, 17: 13, 18: 13, 19: 15, 20: 16, 21: 16, 22: 16, 23: 17, 24: 17}
 
 
@@ -236,10 +231,8 @@ def _tuned(curve: _Curve, n: int) -> dict | None:
 STRATEGIES = ("xyzz", "affine-1", "affine-2", "affine-3")
 DEFAULT_STRATEGY = "xyzz"
 # The measured best per log2(n) where it is not XYZZ (bench/gpu_msm.py --strategies
-# xyzz,affine-1,affine-2,affine-3, H100, 2026-11-21 09:48 UTC; ms xyzz -> chosen): G1 2^22
-# 30.22 -> 29.51, 2^24 103.49 -> 99.45; G2 2^18 19.03 -> 17.73, 2^20 35.45 -> 31.88, 2^22
-# 111.43 -> 80.21, 2^24 396.27 -> 286.96 (09:52).  G1 at 2^16..2^20 loses 1-40 % with any
-# round: a round costs about what it saves there (bench/RESULTS.md).
+# xyzz,affine-1,affine-2,affine-3; the figures: bench/RESULTS.md): G2 2^24 396.27 ->
+# 286.96 ms with three rounds on an H100; G1 at 2^16..2^20 loses 1-40 % with any round.
 STRATEGY_TABLE = {"G1": {22: "affine-2", 23: "affine-2", 24: "affine-3"},
                   "G2": {18: "affine-2", 19: "affine-2", 20: "affine-1", 21: "affine-1", 22: "affine-3",
                          23: "affine-3", 24: "affine-3"}}
