@@ -46,6 +46,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(1, str(ROOT / "bench"))
 
+from plotting import pyplot  # noqa: E402
+
 
 def log(*a):
     print(*a, file=sys.stderr, flush=True)
@@ -259,14 +261,11 @@ def chart(path: Path, results: list, title: str = "coprove end to end") -> None:
     client's steps) stacked, with the measured time marked; on the right each node's steps
     side by side, since they overlap (msm_g2 and msm_g1 run during the exchange) and carry
     no start times, so stacking them would add up time that was not spent."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        from matplotlib.patches import Patch
-    except ImportError:
-        log("no matplotlib: chart skipped")
+    plt = pyplot()
+    if plt is None:
         return
+    from matplotlib.patches import Patch
+
     rows = [r for r in results if "single" in r or "network" in r]
     if not rows:
         return

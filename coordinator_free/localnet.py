@@ -34,7 +34,7 @@ def coprove_command() -> tuple[list[str], dict[str, str]]:
     """
     import site
 
-    root = str(Path(ident.__file__).resolve().parent.parent)
+    root = str(Path(__file__).resolve().parent.parent)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     sites = {str(Path(p).resolve()) for p in (*site.getsitepackages(), site.getusersitepackages())}
     if root not in sites:

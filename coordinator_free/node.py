@@ -32,7 +32,7 @@ from coordinator_free.jobs import (BLAMED_PARTY_KEY, CANCELLED, DONE, FAILED, LA
 from coordinator_free.mesh import PART_BYTES, GrpcTransport, PeerChannels
 from coordinator_free.metrics import NodeMetrics
 from coordinator_free.registry import CircuitRegistry, UploadError
-from gpu_msm.backend import bind_thread
+from gpu_msm.backend import bind_thread, selected_device
 from protos import coprove_pb2 as pb
 from protos import coprove_pb2_grpc as rpc
 
@@ -457,8 +457,7 @@ def run_node(args) -> int:
     if not clients:
         raise ValueError(f"{args.committee}: lists no [[trusted_client]]; no client could submit jobs")
     gpu_msm.select_device("cpu" if args.cpu else args.gpu)
-    engine = "CPU engine" if args.cpu or args.gpu is None and "cuda" not in gpu_msm.available_backends() \
-        else f"GPU {args.gpu or 0}"
+    engine = selected_device()
     cfg = NodeConfig(identity=identity, data_dir=Path(args.data_dir), trusted=trusted, clients=clients,
                      max_jobs=args.max_jobs, misbehave=args.misbehave, fault=args.fault)
     if args.misbehave:
@@ -472,7 +471,7 @@ def run_node(args) -> int:
         extra = ""
         if args.metrics:
             extra = f" metrics on port {metrics.serve(args.metrics)}"
-        print(f"coprove node {identity.name} (coprove {__version__}, {engine}) listening on {host}:{port} fingerprint {identity.fingerprint}{extra}",
+        print(f"coprove node {identity.name} (coprove {__version__}, engine {engine}) listening on {host}:{port} fingerprint {identity.fingerprint}{extra}",
               flush=True)
         stopping.wait()
         log.info("shutting down: failing running jobs, finishing calls")

@@ -47,6 +47,12 @@ def get_backend(name: str | None = None):
     return importlib.import_module(f"gpu_msm.{name}")
 
 
+def selected_device() -> str:
+    """What select_device chose, resolved: "cpu", or "cuda:N" (for a node's start-up line)."""
+    kind = _DEVICE["kind"] or ("cuda" if _cuda_usable() else "cpu")
+    return "cpu" if kind == "cpu" else f"cuda:{_DEVICE['index']}"
+
+
 def device_index() -> int:
     return _DEVICE["index"]
 

@@ -242,7 +242,7 @@ def test_metrics_and_job_logs(net):
     with Client(net.committee) as client:
         client.prove(THREE / "circuit.zkey", THREE / "witness.wtns")
     line = next(l for l in net.logs["node1"] if "listening on" in l)
-    assert f"(coprove {__version__}, CPU engine)" in line, line
+    assert f"(coprove {__version__}, engine cpu)" in line, line
     port = int(re.search(r"metrics on port (\d+)", line).group(1))
     text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
     assert f'coprove_build_info{{version="{__version__}"}} 1.0' in text, text[:2000]
