@@ -7,7 +7,9 @@ Times are wall clock of each command, start-up and file reading included, taken
 alternately (ours, rapidsnark, ours, ...) so that machine noise hits both, after one
 untimed warm-up of each. coprove runs as users run it, checking its proof before
 writing it (the ``check`` part of the read/prove/check split it prints, kept in the
-JSON); rapidsnark does not check. Every proof either side wrote must pass
+JSON); rapidsnark does not check.  The same work is also timed in one process that has
+already loaded numba and the kernels (the "warm process" column): the command's cost
+without its start-up. Every proof either side wrote must pass
 ``snarkjs groth16 verify`` and give the public signals snarkjs gives.
 
     python bench/single_vs_rapidsnark.py --ptau pot16_final.ptau --rapidsnark path/to/prover
@@ -64,6 +66,32 @@ def coprove_cmd(engine: str | None) -> tuple[list[str], list[str]]:
     script = Path(sys.executable).with_name("coprove")
     head = [str(script)] if script.exists() else [sys.executable, "-m", "coordinator_free.cli"]
     return head + ["prove"], ["--single"] + (["--engine", engine] if engine else [])
+
+
+# The same work as one `prove --single` (read, prove, check, write) repeated in one process
+# that has already loaded numba and the kernels: what the command costs without start-up.
+WARM = """
+import json, os, statistics, sys, time
+from coordinator_free import cli
+zkey, wtns, proof, public, reps = sys.argv[1:6]
+quiet = open(os.devnull, "w")
+cli._prove_single(zkey, wtns, proof, public, True, out=quiet)
+runs = []
+for _ in range(int(reps)):
+    t0 = time.perf_counter()
+    if cli._prove_single(zkey, wtns, proof, public, True, out=quiet) != 0:
+        raise SystemExit("the warm-process proof does not verify")
+    runs.append(time.perf_counter() - t0)
+print(json.dumps({"median_s": statistics.median(runs), "runs_s": runs}))
+"""
+
+
+def warm_process(c: cb.BuiltCircuit, work: Path, reps: int) -> dict:
+    proof, public = work / "warm_proof.json", work / "warm_public.json"
+    _, out = timed([sys.executable, "-c", WARM, c.zkey, c.wtns, proof, public, reps])
+    if not c.verify(proof, public):
+        raise SystemExit(f"{c.name}: the warm-process proof {proof} fails snarkjs groth16 verify")
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def timed(cmd, env=None) -> tuple[float, str]:
@@ -127,6 +155,9 @@ def bench_circuit(c: cb.BuiltCircuit, ours: tuple[list[str], list[str]], peer: s
         row["rapidsnark"] = {"median_s": statistics.median(runs["rapidsnark"]),
                              "runs_s": runs["rapidsnark"]}
         row["ratio"] = row["ours"]["median_s"] / row["rapidsnark"]["median_s"]
+    row["warm"] = warm_process(c, work, reps)
+    if peer:
+        row["warm_ratio"] = row["warm"]["median_s"] / row["rapidsnark"]["median_s"]
     if before:
         row["before"] = {"checkout": str(before), "median_s": statistics.median(runs["before"]),
                          "runs_s": runs["before"], "lines": [o.splitlines()[-1] for o in outputs["before"]]}
@@ -184,12 +215,14 @@ def main(argv=None):
     _chart(rows, args.out.with_suffix(".png"))
 
     print("\n| circuit | constraints | domain | coprove --single median (s) | rapidsnark median (s) "
-          "| ours/rapidsnark |\n| --- | --- | --- | --- | --- | --- |")
+          "| ours/rapidsnark | same work, warm process (s) | warm/rapidsnark |\n"
+          "| --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
         theirs = f"{r['rapidsnark']['median_s']:.3f}" if r["rapidsnark"] else "-"
         ratio = f"{r['ratio']:.1f}" if r["ratio"] else "-"
+        warm_ratio = f"{r['warm_ratio']:.2f}" if r.get("warm_ratio") else "-"
         print(f"| {r['circuit']} | {r['constraints']} | 2^{r['domain'].bit_length() - 1} | "
-              f"{r['ours']['median_s']:.3f} | {theirs} | {ratio} |")
+              f"{r['ours']['median_s']:.3f} | {theirs} | {ratio} | {r['warm']['median_s']:.3f} | {warm_ratio} |")
     if args.before:
         print(f"\n| circuit | before ({args.before}) median (s) | after median (s) | after/before |\n"
               "| --- | --- | --- | --- |")

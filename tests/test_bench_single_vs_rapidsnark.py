@@ -65,6 +65,8 @@ def test_bench_times_both_and_our_proof_verifies(tmp_path, npm_tools):
     assert {side: len(files) for side, files in row["proofs_verified"].items()} == \
         {"ours": REPS + 1, "before": REPS + 1, "rapidsnark": REPS + 1}
     assert len(row["before"]["runs_s"]) == REPS
+    assert len(row["warm"]["runs_s"]) == REPS and row["warm"]["median_s"] == statistics.median(row["warm"]["runs_s"])
+    assert row["warm_ratio"] == pytest.approx(row["warm"]["median_s"] / theirs["median_s"])
     assert row["after_over_before"] == pytest.approx(ours["median_s"] / row["before"]["median_s"])
     assert "after/before" in res.stdout
 
