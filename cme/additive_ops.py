@@ -2,7 +2,6 @@
 
 The local operations are ``prover``'s, applied to this party's summand (they are
 linear).  What differs from one party holding everything:
-- constants (α1, β1, β2) are added by party 0 only;
 - products use the dealt Beaver triple: open d = a − x and e = b − y, then
   [a∘b] = [z1] + d∘[y] + e∘[x] + d∘e (the last term at party 0 only); the product on
   the odd coset, odd_coset(a)∘odd_coset(b), uses the triple's image (odd_coset([x]),
@@ -10,11 +9,11 @@ linear).  What differs from one party holding everything:
   computes from the opened d and e: one opening serves both products;
 - opening is the round-1 exchange with chunk owners: party k sums everyone's
   share of chunk k and sends the opened chunk back, so traffic stays linear in n
-  and every party does the same work; the shares of πA and B1 ride with the opened
-  chunks, so their MSMs run while the first half is on the wire;
-- the output goes to the client (round 2).
-Every value this party receives is uniform (masked by a triple or by r, s) or
-public: πA ends up in the proof, B1 is masked by s·δ1.
+  and every party does the same work; the witness MSMs run while it is on the wire;
+- the output, this party's bare MSMs, goes to the client (round 2), which sums the
+  parties' and completes the proof with r and s: no party holds the blinding and no
+  point is opened between parties.
+Every value this party receives is a masked vector: uniform.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ from cme import messages as M
 from cme.dealing import Shares
 from cme.incoming import IncomingVector
 from cme.transport import CLIENT
-from prover.local_ops import CURVES, LocalOps, public_point
+from prover.local_ops import LocalOps
 
 
 def chunk_bounds(length: int, n_parties: int) -> list[int]:
@@ -77,44 +76,34 @@ class AdditiveOps(LocalOps):
     def witness(self):
         return self._w
 
-    def blinding(self):
-        return self._shares.r, self._shares.s, self._shares.rs
-
-    def add_public(self, group, a, p):
-        return CURVES[group].add(a, public_point(group, p)) if self.i == 0 else a
-
     # round 1 ------------------------------------------------------------------
-    def multiply_and_open(self, a, b, points):
+    def multiply(self, a, b, meanwhile):
         n = len(a)
         if len(b) != n or len(self._x) != n:
             raise RuntimeError(f"vectors of {len(a)} and {len(b)} values; the triple has {len(self._x)}")
         masked = self.concat([self.sub_vec(a, self._x), self.sub_vec(b, self._y)])
 
-        def point_shares():
-            # the MSMs behind them are timed as their own steps, not as the exchange's
+        def start_msms():
+            # the MSMs it starts are timed as their own steps, not as the exchange's
             t0 = time.perf_counter()
-            pts = points()
-            if any(g != "g1" for g, _ in pts) or len(pts) != 2:
-                raise RuntimeError("round 1 opens exactly two G1 points (πA, B1)")
+            meanwhile()
             self.timings["exchange"] = self.timings.get("exchange", 0.0) - (time.perf_counter() - t0)
-            return [p for _, p in pts]
 
-        opened, opened_points = self._timed("exchange", self._exchange, masked, point_shares)
+        opened = self._timed("exchange", self._exchange, masked, start_msms)
         d, e = opened[:n], opened[n:]
         c_dom = self._beaver(d, e, self._x, self._y, self._triple_z("z1"))
         ab_odd = self._beaver(self.odd_coset(d), self.odd_coset(e), self.odd_coset(self._x),
                               self.odd_coset(self._y), self._triple_z("z2"))
-        return [c_dom, ab_odd], opened_points
+        return c_dom, ab_odd
 
     def _beaver(self, d, e, x, y, z):
         ab = self.add_vec(z, self.add_vec(self.mul_vec(d, y), self.mul_vec(e, x)))
         return self.add_vec(ab, self.mul_vec(d, e)) if self.i == 0 else ab
 
-    def _exchange(self, masked, point_shares):
-        """Chunk-owner opening of the engine vector ``masked``, and all-to-all opening of
-        the points that ``point_shares()`` makes while the first half's sends are under
-        way.  The opened vector comes back as an engine vector: this party's chunk never
-        leaves the engine, the peers' chunks go straight in."""
+    def _exchange(self, masked, meanwhile):
+        """Chunk-owner opening of the engine vector ``masked``; ``meanwhile()`` runs while
+        the first half's sends are under way.  The opened vector comes back as an engine
+        vector: this party's chunk never leaves the engine, the peers' chunks go straight in."""
         n, t, me = self.n_parties, self.transport, self.i
         bounds = chunk_bounds(len(masked), n)
         peers = [k for k in range(n) if k != me]
@@ -128,10 +117,10 @@ class AdditiveOps(LocalOps):
             sending = [pool.submit(self.transport.send, k, p) for k, p in payloads.items()]
             del payloads
             try:
-                mine = point_shares()
+                meanwhile()
             finally:
                 # a failed MSM still lets the sends finish (or fail) before the job ends
-                clock("points")
+                clock("msms")
                 for f in sending:
                     f.result()
         clock("send shares")
@@ -144,21 +133,19 @@ class AdditiveOps(LocalOps):
             acc = self.add_vec(acc, self.from_wire(msg.values))
             clock("sum")
         opened = M.encode_values(M.ROUND1_OPENED, self.job_id, me, me, bounds[me + 1] - bounds[me],
-                                 lambda out: self.to_wire_into(acc, out), tuple(mine))
+                                 lambda out: self.to_wire_into(acc, out))
         clock("encode")
         self._send_each({k: opened for k in peers})
         clock("send opened")
         chunks = {me: acc}
-        sums = list(mine)
         for k in peers:
             raw = t.recv(k)
             clock("wait opened")
             msg = M.decode(raw, peer=k, job_id=self.job_id, kind=M.ROUND1_OPENED,
                            chunk=k, count=bounds[k + 1] - bounds[k])
             chunks[k] = self.from_wire(msg.values)
-            sums = [self.add("g1", s, p) for s, p in zip(sums, msg.points)]
-            clock("sum")
-        return self.concat([chunks[k] for k in range(n)]), sums
+            clock("decode")
+        return self.concat([chunks[k] for k in range(n)])
 
     def _send_each(self, payloads: dict) -> None:
         """Send to every peer at once, so one peer's link does not wait for another's."""
@@ -171,7 +158,7 @@ class AdditiveOps(LocalOps):
                 f.result()
 
     # round 2 ------------------------------------------------------------------
-    def output(self, pi_a, pi_b, pi_c):
+    def output(self, parts):
         self.transport.send(CLIENT, M.encode(M.Message(M.OUTPUT, self.job_id, self.i,
-                                                       points=(pi_a, pi_b, pi_c))))
-        return None
+                                                       points=(parts.a, parts.b1, parts.b2, parts.c))))
+        return parts

@@ -1,41 +1,50 @@
-"""The client's last step: sum the parties' outputs, check the proof, or refuse it.
+"""The client's last step: combine the parties' bare MSMs, complete the proof, check it.
 
 The client never returns or writes a proof that its own verifier rejects.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from functools import reduce
 
-from prover.bn254 import G1, G2
-from prover.plain import Proof
+from cme import messages as M
+from prover.groth16 import BareParts, Proof, complete_proof
 from prover.verify import verify
 
 
 class JobFailed(RuntimeError):
-    """The collaborative job did not produce a valid proof; names the party where known."""
+    """The collaborative job did not produce a valid proof; names the party where known,
+    and ``step``, what showed it ("output": its output was unusable; "audit": the replay
+    of the job found its message off; "job": it failed or let a peer down)."""
 
-    def __init__(self, message: str, party: int | None = None):
-        self.party = party
+    def __init__(self, message: str, party: int | None = None, step: str = "job"):
+        self.party, self.step = party, step
         super().__init__(message)
 
 
-def assemble(vkey, public: list[int], outputs: dict) -> Proof:
-    """``outputs``: party index -> (πA, [πB]ᵢ, [πC]ᵢ) as decoded OUTPUT messages."""
-    votes = Counter(o[0] for o in outputs.values())
-    pi_a, agreeing = votes.most_common(1)[0]
-    if agreeing != len(outputs):
-        odd = sorted(i for i, o in outputs.items() if o[0] != pi_a)
-        if 2 * agreeing > len(outputs):
-            raise JobFailed(f"party {odd[0]} reported a πA that differs from the other parties' "
-                            "(it, or a peer that sent it a round-1 share, deviated)", odd[0])
-        raise JobFailed(f"the parties disagree on πA (parties {odd} against the rest)")
-    pi_b = pi_c = None
-    for _, b, c in outputs.values():
-        pi_b = G2.add(pi_b, b)
-        pi_c = G1.add(pi_c, c)
-    proof = Proof(pi_a, pi_b, pi_c)
-    verdict = verify(vkey, public, (pi_a, pi_b, pi_c))
+def decode_outputs(raw_outputs: dict, job_id: bytes) -> dict:
+    """party -> its ``BareParts``, from the raw OUTPUT payloads; a malformed one fails the
+    job naming its sender."""
+    parts = {}
+    for i, raw in raw_outputs.items():
+        try:
+            a, b1, b2, c = M.decode(raw, peer=i, job_id=job_id, kind=M.OUTPUT).points
+        except M.MessageError as e:
+            raise JobFailed(f"the output of party {i} is unusable: {e}", i, "output") from None
+        parts[i] = BareParts(a, b1, b2, c)
+    return parts
+
+
+def combine_additive(parts: dict) -> BareParts:
+    """The witness's bare MSMs from additive shares of them: their sum."""
+    return reduce(lambda x, y: x + y, (parts[i] for i in sorted(parts)))
+
+
+def finish(zkey, vkey, public: list[int], bare: BareParts, r: int, s: int) -> Proof:
+    """Complete the proof with the client's r and s and check it; a proof that does not
+    verify raises ``JobFailed`` (party unknown: the audit finds it)."""
+    proof = complete_proof(zkey, bare, r, s)
+    verdict = verify(vkey, public, (proof.pi_a, proof.pi_b, proof.pi_c))
     if not verdict:
         raise JobFailed(f"the assembled proof does not verify ({verdict.reason}): a party deviated "
                         "or the witness does not satisfy the circuit; nothing is returned")

@@ -3,14 +3,14 @@
 w = Σ wᵢ, and likewise for a Beaver triple (x, y, z1 = x∘y) of length n for the product
 on the domain, for z2 = odd_coset(x)∘odd_coset(y) (the triple of the product on the odd
 coset is the odd-coset image of the first: each party transforms its own x and y shares,
-so round 1 opens one pair of masked vectors, not two), and for r, s and r·s.  Every
-party i gets a fresh 32-byte seed and expands from it every share it is not sent.
+so round 1 opens one pair of masked vectors, not two).  Every party i gets a fresh
+32-byte seed and expands from it every share it is not sent.
 Three vectors cannot all be seed-expanded, since the shares must add up: w (to the
 witness) and z1, z2 (to x∘y).  Each of them goes explicitly, as a correction, to one
 party — w to party 0, z1 to party 1, z2 to party 2 (mod N) — so the three largest
-uploads travel to three nodes side by side instead of one after the other; party 0
-also gets the r, s and r·s corrections.  Upload ≈ (m + 2n + 3) field elements plus
-32 bytes per party, whatever N is.
+uploads travel to three nodes side by side instead of one after the other.  Upload ≈
+(m + 2n) field elements plus 32 bytes per party, whatever N is.  The blinding r, s is
+not dealt: the client keeps it and completes the proof (``prover.groth16``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cme.incoming import IncomingVector
-from cme.prg import SEED_BYTES, expand, expand_scalar
+from cme.prg import SEED_BYTES, expand
 from gpu_msm.constants import FR_MODULUS
 from prover.engines import get_engine
 from prover.limbs import below, ints_to_limbs
@@ -40,19 +40,16 @@ def owner(key: str, n_parties: int) -> int:
 
 @dataclass
 class Corrections:
-    """One party's explicit shares (canonical arrays; ints at party 0); None = not this party's."""
+    """One party's explicit shares (canonical arrays); None = not this party's."""
     w: np.ndarray | None = None
     z1: np.ndarray | None = None
     z2: np.ndarray | None = None
-    r: int | None = None
-    s: int | None = None
-    rs: int | None = None
 
     def vectors(self) -> dict:
         return {k: getattr(self, k) for k in CORRECTED if getattr(self, k) is not None}
 
     def nbytes(self) -> int:
-        return sum(a.nbytes for a in self.vectors().values()) + (3 * N8 if self.r is not None else 0)
+        return sum(a.nbytes for a in self.vectors().values())
 
     def wipe(self) -> None:
         for arr in self.vectors().values():
@@ -77,35 +74,29 @@ class PartyMaterial:
 @dataclass
 class Shares:
     """One party's expanded shares: canonical (n, 4) arrays (CuPy where expanded on a
-    device) and ints.  The coset triple's x and y shares are odd_coset(x), odd_coset(y).
+    device).  The coset triple's x and y shares are odd_coset(x), odd_coset(y).
     w, z1 and z2 may be ``material.IncomingVector``s still arriving from the client."""
     w: np.ndarray
     x: np.ndarray
     y: np.ndarray
     z1: np.ndarray
     z2: np.ndarray
-    r: int
-    s: int
-    rs: int
 
 
 def _seeded(seed, m, n, index: int, n_parties: int, device: bool = False):
-    """Everything party ``index`` expands from its seed: the vectors it is not sent (and
-    r, s, r·s unless it is party 0); ``device``: generated on the CUDA device (same values)."""
+    """Everything party ``index`` expands from its seed: the vectors it is not sent;
+    ``device``: generated on the CUDA device (same values)."""
     out = {k: expand(seed, k, n, device) for k in ("x1", "y1")}
     for key in CORRECTED:
         if owner(key, n_parties) != index:
             out[key] = expand(seed, key, m if key == "w" else n, device)
-    if index != 0:
-        for k in ("r", "s", "rs"):
-            out[k] = expand_scalar(seed, k)
     return out
 
 
 @dataclass
 class Predeal:
     """Everything of a dealing that does not depend on the witness: the seeds, the triple
-    and blinding corrections, and Σ_{i≥1} wᵢ.  A client may make one ahead of the job
+    corrections, and Σ_{i≥1} wᵢ.  A client may make one ahead of the job
     (the offline phase) and finish it with ``deal_with`` once the witness is known.
     Secret: kept in memory only, and used for one job only."""
     n_parties: int
@@ -114,23 +105,17 @@ class Predeal:
     seeds: list
     w_others: np.ndarray = field(repr=False)
     z: dict = field(repr=False)  # "z1"/"z2" -> the owner's correction
-    r: int = field(repr=False)
-    s: int = field(repr=False)
-    rs: int = field(repr=False)
     used: bool = False
 
 
-def predeal(n_parties: int, n_vars: int, domain_size: int, r: int | None = None, s: int | None = None,
-            engine: str | None = None, rng=None) -> Predeal:
+def predeal(n_parties: int, n_vars: int, domain_size: int, engine: str | None = None,
+            rng=None) -> Predeal:
     """The witness-independent part of :func:`deal` (same arguments, less the witness)."""
     if n_parties < 2:
         raise ValueError(f"additive sharing needs at least 2 parties, got {n_parties}")
     eng = get_engine(engine)
     m, n = n_vars, domain_size
     token = secrets.token_bytes if rng is None else rng.randbytes
-    randbelow = secrets.randbelow if rng is None else rng.randrange
-    r = randbelow(R) if r is None else r % R
-    s = randbelow(R) if s is None else s % R
     seeds = [token(SEED_BYTES) for _ in range(n_parties)]
     on_device = getattr(eng, "on_device", False)  # expand where the engine keeps vectors
     views = [_seeded(seed, m, n, i, n_parties, on_device) for i, seed in enumerate(seeds)]
@@ -150,11 +135,7 @@ def predeal(n_parties: int, n_vars: int, domain_size: int, r: int | None = None,
     products = {"z1": eng.mul_vec(x, y), "z2": eng.mul_vec(eng.odd_coset(x), eng.odd_coset(y))}
     z = {k: eng.to_wire(eng.sub_vec(v, total(k, others(k)))) for k, v in products.items()}
 
-    def residual_scalar(value, key):
-        return (value - sum(v[key] for v in views[1:])) % R
-
-    return Predeal(n_parties, m, n, seeds, w_others=eng.to_wire(total("w", others("w"))), z=z,
-                   r=residual_scalar(r, "r"), s=residual_scalar(s, "s"), rs=residual_scalar(r * s % R, "rs"))
+    return Predeal(n_parties, m, n, seeds, w_others=eng.to_wire(total("w", others("w"))), z=z)
 
 
 def deal_with(pre: Predeal, witness, engine: str | None = None) -> list[PartyMaterial]:
@@ -172,24 +153,22 @@ def deal_with(pre: Predeal, witness, engine: str | None = None) -> list[PartyMat
     out = []
     for i in range(pre.n_parties):
         mine = {k: v for k, v in explicit.items() if owner(k, pre.n_parties) == i}
-        if i == 0:
-            mine.update(r=pre.r, s=pre.s, rs=pre.rs)
         corr = Corrections(**mine) if mine else None
         out.append(PartyMaterial(i, pre.n_parties, pre.n_vars, pre.domain_size, pre.seeds[i], corr))
     return out
 
 
-def deal(witness, n_parties: int, domain_size: int, r: int | None = None, s: int | None = None,
-         engine: str | None = None, rng=None) -> list[PartyMaterial]:
-    """Fresh shares of ``witness`` (ints or a canonical array) for ``n_parties``; r and s
-    random unless given (tests).  ``engine`` does the vector arithmetic (see prover.engines).
+def deal(witness, n_parties: int, domain_size: int, engine: str | None = None,
+         rng=None) -> list[PartyMaterial]:
+    """Fresh shares of ``witness`` (ints or a canonical array) for ``n_parties``.
+    ``engine`` does the vector arithmetic (see prover.engines).
 
-    ``rng``: where seeds and r, s come from — None is ``secrets`` (what every real job
-    uses); tests may pass a seeded ``random.Random`` to repeat a dealing exactly.
+    ``rng``: where the seeds come from — None is ``secrets`` (what every real job uses);
+    tests may pass a seeded ``random.Random`` to repeat a dealing exactly.
     """
     if n_parties < 2:
         raise ValueError(f"additive sharing needs at least 2 parties, got {n_parties}")
-    return deal_with(predeal(n_parties, len(witness), domain_size, r, s, engine, rng), witness, engine)
+    return deal_with(predeal(n_parties, len(witness), domain_size, engine, rng), witness, engine)
 
 
 def upload_bytes(materials: list[PartyMaterial]) -> int:
@@ -210,8 +189,4 @@ def expand_material(p: PartyMaterial, engine: str | None = None) -> Shares:
             if arr is None:
                 raise ValueError(f"party {p.index}'s material lacks its {key} correction")
             v[key] = arr if isinstance(arr, IncomingVector) else arr.copy()
-    if p.index == 0:
-        if c is None or c.r is None:
-            raise ValueError("party 0's material lacks its blinding corrections")
-        v["r"], v["s"], v["rs"] = c.r, c.s, c.rs
-    return Shares(w=v["w"], x=v["x1"], y=v["y1"], z1=v["z1"], z2=v["z2"], r=v["r"], s=v["s"], rs=v["rs"])
+    return Shares(w=v["w"], x=v["x1"], y=v["y1"], z1=v["z1"], z2=v["z2"])

@@ -7,19 +7,18 @@ party code over gRPC.
 from __future__ import annotations
 
 import logging
-import secrets
 import threading
 import time
 from dataclasses import dataclass, field
 
-from cme import messages as M
-from cme.assembly import JobFailed, assemble
-from cme.audit import audit
-from cme.dealing import deal, upload_bytes
+import numpy as np
+
+from cme.assembly import JobFailed, decode_outputs
 from cme.party import run_party
+from cme.session import ClientSession
 from cme.transport import CLIENT, InMemoryHub, PeerError, Recorder
-from prover.plain import public_signals, witness_ints
-from prover.snarkjs_json import vkey_object_from_zkey
+from prover.limbs import ints_to_limbs
+from prover.wtns import check_witness_for
 
 log = logging.getLogger("coprove.cme")
 
@@ -49,18 +48,17 @@ def _run_party_timed(zkey, material, transport, job_id, engine):
     return ops, time.thread_time() - t0
 
 
-def run_job(zkey, w, n_parties: int, r: int | None = None, s: int | None = None,
-            wrap=None, timeout: float = 120.0, engine: str | None = None):
-    """Deal, run the parties, gather their outputs: ``(outputs, JobReport)``, unchecked.
+def run_parties(session: ClientSession, wrap=None, timeout: float = 120.0, engine: str | None = None):
+    """Run the session's parties as threads and gather their raw outputs:
+    ``(outputs, JobReport)``, unchecked.
 
     ``wrap(index, transport)`` may replace a party's or the client's (index −1)
     transport, which is how tests record views and tamper with messages.
     """
     t0 = time.perf_counter()
-    materials = deal(w, n_parties, zkey.domain_size, r, s, engine)
-    report = JobReport(n_parties, upload_bytes(materials))
-    job_id = secrets.token_bytes(M.JOB_ID_BYTES)
-    report.job_id, report.materials = job_id, materials
+    n_parties, job_id = session.n_parties, session.job_id
+    report = JobReport(n_parties, session.upload_bytes)
+    report.job_id, report.materials = job_id, session.materials
     hub = InMemoryHub(n_parties, timeout)
     wrap = wrap or (lambda i, t: t)
     endpoints = {i: Recorder(wrap(i, hub.endpoint(i)), received=report.received.setdefault(i, []))
@@ -71,22 +69,20 @@ def run_job(zkey, w, n_parties: int, r: int | None = None, s: int | None = None,
 
     def party(i, material):
         try:
-            ops_by_party[i], report.party_cpu[i] = _run_party_timed(zkey, material, endpoints[i], job_id, engine)
+            ops_by_party[i], report.party_cpu[i] = _run_party_timed(session.zkey, material, endpoints[i],
+                                                                    job_id, engine)
         except BaseException as e:  # reported to the client, which fails the job
             failures.append((time.perf_counter(), i, e))
             hub.abort(f"party {i} failed: {e}")
 
-    threads = [threading.Thread(target=party, args=(i, materials[i]), name=f"party-{i}", daemon=True)
-               for i in range(n_parties)]
+    threads = [threading.Thread(target=party, args=(i, m), name=f"party-{i}", daemon=True)
+               for i, m in enumerate(session.materials)]
     for th in threads:
         th.start()
-    outputs = {}
     try:
         for i in range(n_parties):
-            raw = client.recv(i)
-            report.raw_outputs[i] = raw
-            outputs[i] = M.decode(raw, peer=i, job_id=job_id, kind=M.OUTPUT).points
-    except (PeerError, M.MessageError) as e:
+            report.raw_outputs[i] = client.recv(i)
+    except PeerError as e:
         hub.abort(str(e))
         for th in threads:
             th.join(timeout)
@@ -100,7 +96,17 @@ def run_job(zkey, w, n_parties: int, r: int | None = None, s: int | None = None,
         report.party_stats[i] = endpoints[i].stats()
         report.party_timings[i] = dict(ops.timings)
     report.seconds = time.perf_counter() - t0
-    return outputs, report
+    return dict(report.raw_outputs), report
+
+
+def run_job(zkey, w, n_parties: int, wrap=None, timeout: float = 120.0, engine: str | None = None):
+    """Deal ``w`` (ints or a canonical array), run the parties, decode their outputs:
+    ``(party -> BareParts, JobReport)``, unchecked and with the dealt material kept in the
+    report (for tests of the parties' views and of the audit)."""
+    w_arr = w if isinstance(w, np.ndarray) else ints_to_limbs(w)
+    session = ClientSession(zkey, w_arr, n_parties, engine=engine)
+    raw, report = run_parties(session, wrap, timeout, engine)
+    return decode_outputs(raw, session.job_id), report
 
 
 def prove_local(zkey, wtns, n_parties: int, r: int | None = None, s: int | None = None,
@@ -108,19 +114,17 @@ def prove_local(zkey, wtns, n_parties: int, r: int | None = None, s: int | None 
     """Collaborative proof with ``n_parties`` threads: ``(Proof, public, JobReport)``.
 
     The proof is checked before it is returned; a failed job raises ``JobFailed``.
+    r and s are fresh unless both are given (tests comparing with snarkjs).
     """
     t0 = time.perf_counter()
-    public = public_signals(zkey, witness_ints(zkey, wtns))
-    outputs, report = run_job(zkey, wtns.values, n_parties, r, s, wrap, timeout, engine)
+    check_witness_for(wtns, zkey.n_vars, zkey.path)
+    blinding = (r, s) if r is not None and s is not None else None
+    session = ClientSession(zkey, wtns.values, n_parties, blinding=blinding, engine=engine)
+    raw, report = run_parties(session, wrap, timeout, engine)
     try:
-        proof = assemble(vkey_object_from_zkey(zkey), public, outputs)
-    except JobFailed as e:
-        if e.party is not None:
-            raise
-        found = audit(zkey, report.materials, report.job_id, report.received, report.raw_outputs, engine)
-        raise JobFailed(f"{e}; audit: {found.detail}", found.culprits[0] if found.culprits else None) from None
+        proof = session.finish(raw, lambda: report.received)
     finally:
         report.forget_secrets()
     report.seconds = time.perf_counter() - t0
     log.info("job parties=%d upload=%dB total=%.3fs", n_parties, report.upload_bytes, report.seconds)
-    return proof, public, report
+    return proof, session.public, report

@@ -1,7 +1,7 @@
 """A party's material on the wire, and its receipt piece by piece.
 
 Layout: ``CMEM``, five little-endian u32 (index, n_parties, n_vars, domain_size, flags),
-the 32-byte seed, the r, s, r·s corrections (party 0 only), then the correction vectors
+the 32-byte seed, then the correction vectors
 this party owns, in ``dealing.CORRECTED`` order, as canonical 32-byte elements.  The
 small fields come first so that a node can start a job as soon as they are in: parties
 without the witness correction expand, multiply and send their round-1 shares while
@@ -13,19 +13,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from cme.dealing import CORRECTED, N8, R, Corrections, PartyMaterial, owner
+from cme.dealing import CORRECTED, N8, Corrections, PartyMaterial, owner
 from cme.incoming import IncomingVector, MaterialError
 from cme.prg import SEED_BYTES
 
 _MAT_HEADER = b"CMEM"
 _MAT_FIELDS = 5  # index, n_parties, n_vars, domain_size, flags
-_SCALARS = 1     # flag bit: the r, s, r·s corrections follow the seed
 _HEAD_BYTES = len(_MAT_HEADER) + 4 * _MAT_FIELDS
 
 
 def _flags(index: int, n_parties: int) -> int:
-    """Bit 0: scalars; bit 1 + j: CORRECTED[j]'s correction."""
-    bits = _SCALARS if index == 0 else 0
+    """Bit 1 + j: CORRECTED[j]'s correction.  Bit 0 stood for blinding shares, which
+    are no longer dealt: a stream that sets it is from an older client and is refused."""
+    bits = 0
     for j, key in enumerate(CORRECTED):
         if owner(key, n_parties) == index:
             bits |= 2 << j
@@ -33,7 +33,7 @@ def _flags(index: int, n_parties: int) -> int:
 
 
 def _prefix_size(flags: int) -> int:
-    return _HEAD_BYTES + SEED_BYTES + (3 * N8 if flags & _SCALARS else 0)
+    return _HEAD_BYTES + SEED_BYTES
 
 
 def _vector_rows(flags: int, n_vars: int, domain_size: int) -> list[tuple[str, int]]:
@@ -48,10 +48,7 @@ def material_buffers(p: PartyMaterial) -> list:
     head = _MAT_HEADER + b"".join(int(v).to_bytes(4, "little")
                                   for v in (p.index, p.n_parties, p.n_vars, p.domain_size, flags))
     c = p.corrections
-    prefix = [head, p.seed]
-    if flags & _SCALARS:
-        prefix += [v.to_bytes(N8, "little") for v in (c.r, c.s, c.rs)]
-    out = [b"".join(prefix)]
+    out = [head + p.seed]
     for key, _ in _vector_rows(flags, p.n_vars, p.domain_size):
         out.append(memoryview(np.ascontiguousarray(getattr(c, key), dtype="<u8")).cast("B"))
     return out
@@ -71,7 +68,7 @@ def material_size(index: int, n_parties: int, n_vars: int, domain_size: int) -> 
 class MaterialStream:
     """Parse a party's material as its pieces arrive.  ``material`` is set (a
     PartyMaterial whose correction vectors are :class:`IncomingVector`) as soon as the
-    header, seed and blinding corrections are in; ``feed`` raises MaterialError on
+    header and seed are in; ``feed`` raises MaterialError on
     anything that does not match what the manifest and circuit say.  Whoever feeds it
     calls ``close()`` at the end of the stream, and ``fail()`` if it breaks off."""
 
@@ -121,12 +118,6 @@ class MaterialStream:
                                 f"domain {fields[3]}), not what the manifest says")
         seed = raw[_HEAD_BYTES:_HEAD_BYTES + SEED_BYTES]
         found: dict = {v.key: v for v in self._vectors}
-        if self.flags & _SCALARS:
-            off = _HEAD_BYTES + SEED_BYTES
-            r, s, rs = (int.from_bytes(raw[off + N8 * i:off + N8 * (i + 1)], "little") for i in range(3))
-            if max(r, s, rs) >= R:
-                raise MaterialError("share material: a blinding share is not below r")
-            found.update(r=r, s=s, rs=rs)
         return PartyMaterial(self.index, self.n_parties, self.n_vars, self.domain_size, seed,
                              Corrections(**found) if found else None)
 

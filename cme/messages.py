@@ -7,9 +7,12 @@ body.  Bodies hold canonical field elements (32 bytes each) and affine points
 their curve.
 
     ROUND1_SHARES  party → party k   chunk k of the sender's masked-vector shares
-    ROUND1_OPENED  party k → party   the opened chunk k, and the sender's shares of πA
-                                     and B1 (their MSMs ran while the shares travelled)
-    OUTPUT         party → client    opened πA, the sender's shares of πB and πC
+    ROUND1_OPENED  party k → party   the opened chunk k
+    OUTPUT         party → client    the sender's bare MSMs (A, B1 and C in G1, B2 in G2),
+                                     which the client sums and completes with r, s
+
+No point travels between parties: r and s stay with the client.  The magic names the
+protocol's version (CME2: the client completes the proof).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from gpu_msm.constants import FQ_MODULUS, FR_MODULUS
 from prover.bn254 import G1, G2, g1_from_array, g1_to_array, g2_from_array, g2_to_array
 from prover.limbs import below, limbs_to_ints
 
-MAGIC = b"CME1"
+MAGIC = b"CME2"
 CLIENT_INDEX = -1  # the client's index as a sender or receiver
 ROUND1_SHARES, ROUND1_OPENED, OUTPUT = 1, 2, 3
 KIND_NAMES = {ROUND1_SHARES: "round-1 shares", ROUND1_OPENED: "round-1 opened chunk", OUTPUT: "output"}
@@ -31,6 +34,8 @@ JOB_ID_BYTES = 16
 _HEADER = struct.Struct("<4sB16sh")  # magic, kind, job id, sender (−1 = client)
 _CHUNK = struct.Struct("<IIx")  # chunk index, element count, a pad byte: values start at byte 32
 G1_BYTES, G2_BYTES, FR_BYTES = 64, 128, 32
+OUTPUT_POINTS = (("A", False), ("B1", False), ("B2", True), ("C", False))  # (name, in G2)
+OUTPUT_BODY_BYTES = sum(G2_BYTES if g2 else G1_BYTES for _, g2 in OUTPUT_POINTS)
 
 
 class MessageError(ValueError):
@@ -48,7 +53,7 @@ class Message:
     sender: int
     chunk: int = 0
     values: np.ndarray | None = None  # (k, 4) canonical Fr
-    points: tuple = ()  # reference points: (πA, B1) shares, or (πA, πB share, πC share)
+    points: tuple = ()  # OUTPUT: the sender's bare MSMs (A, B1, B2, C) as reference points
 
 
 def _g1(p) -> bytes:
@@ -59,19 +64,16 @@ def _g2(p) -> bytes:
     return g2_to_array([p]).tobytes()
 
 
-def encode_values(kind: int, job_id: bytes, sender: int, chunk: int, count: int, fill, points=()) -> bytearray:
+def encode_values(kind: int, job_id: bytes, sender: int, chunk: int, count: int, fill) -> bytearray:
     """``encode`` of a round-1 message whose ``count`` values ``fill(out)`` writes straight
     into the message (``out``: an aligned ``(count, 4)`` uint64 view of it), e.g. from the
     device: at 2^20 a party's 67 MB of outgoing chunks are not copied once more."""
     if kind not in (ROUND1_SHARES, ROUND1_OPENED):
         raise ValueError(f"kind {kind} carries no values")
     head = _HEADER.pack(MAGIC, kind, job_id, sender) + _CHUNK.pack(chunk, count)
-    tail = b"".join(_g1(p) for p in points) if kind == ROUND1_OPENED else b""
-    end = len(head) + count * FR_BYTES
-    buf = bytearray(end + len(tail))
+    buf = bytearray(len(head) + count * FR_BYTES)
     buf[:len(head)] = head
     fill(np.frombuffer(buf, dtype=np.uint64, count=4 * count, offset=len(head)).reshape(count, 4))
-    buf[end:] = tail
     return buf
 
 
@@ -80,13 +82,10 @@ def encode(msg: Message) -> bytes:
     if msg.kind in (ROUND1_SHARES, ROUND1_OPENED):
         vals = np.ascontiguousarray(msg.values, dtype="<u8")
         # one copy of the values (22 MB a peer at 2^20): concatenating bytes made three
-        parts = [head, _CHUNK.pack(msg.chunk, len(vals)), memoryview(vals).cast("B")]
-        if msg.kind == ROUND1_OPENED:
-            parts += [_g1(p) for p in msg.points]
-        return b"".join(parts)
+        return b"".join([head, _CHUNK.pack(msg.chunk, len(vals)), memoryview(vals).cast("B")])
     if msg.kind == OUTPUT:
-        pi_a, pi_b, pi_c = msg.points
-        return head + _g1(pi_a) + _g2(pi_b) + _g1(pi_c)
+        a, b1, b2, c = msg.points
+        return head + _g1(a) + _g1(b1) + _g2(b2) + _g1(c)
     raise ValueError(f"unknown message kind {msg.kind}")
 
 
@@ -129,26 +128,22 @@ def decode(raw: bytes, *, peer, job_id: bytes, kind: int, chunk: int | None = No
             raise MessageError(peer, f"sent chunk {msg.chunk}, expected chunk {chunk}")
         if count is not None and n != count:
             raise MessageError(peer, f"chunk of {n} elements, expected {count}")
-        extra = 2 * G1_BYTES if kind == ROUND1_OPENED else 0
-        want = _CHUNK.size + n * FR_BYTES + extra
+        want = _CHUNK.size + n * FR_BYTES
         if len(body) != want:
             raise MessageError(peer, f"{KIND_NAMES[kind]} body is {len(body)} bytes, expected {want}")
         # a read-only view of the message: no copy before the values reach the engine
         msg.values = np.frombuffer(body[_CHUNK.size:_CHUNK.size + n * FR_BYTES], dtype=np.uint64).reshape(n, 4)
         if not below(msg.values, FR_MODULUS).all():
             raise MessageError(peer, "a field element is not below r")
-        if kind == ROUND1_OPENED:
-            off = _CHUNK.size + n * FR_BYTES
-            msg.points = (_point(peer, "πA share", bytes(body[off:off + G1_BYTES]), False),
-                          _point(peer, "B1 share", bytes(body[off + G1_BYTES:]), False))
         return msg
     if kind == OUTPUT:
-        if len(body) != 2 * G1_BYTES + G2_BYTES:
-            raise MessageError(peer, f"output body is {len(body)} bytes, expected {2 * G1_BYTES + G2_BYTES}")
-        msg.points = (
-            _point(peer, "πA", bytes(body[:G1_BYTES]), False),
-            _point(peer, "πB share", bytes(body[G1_BYTES:G1_BYTES + G2_BYTES]), True),
-            _point(peer, "πC share", bytes(body[G1_BYTES + G2_BYTES:]), False),
-        )
+        if len(body) != OUTPUT_BODY_BYTES:
+            raise MessageError(peer, f"output body is {len(body)} bytes, expected {OUTPUT_BODY_BYTES}")
+        pts, off = [], 0
+        for name, g2 in OUTPUT_POINTS:
+            size = G2_BYTES if g2 else G1_BYTES
+            pts.append(_point(peer, f"bare MSM {name}", bytes(body[off:off + size]), g2))
+            off += size
+        msg.points = tuple(pts)
         return msg
     raise ValueError(f"unknown message kind {kind}")

@@ -65,8 +65,8 @@ class Misbehaving:
             return M.encode(_bump(_decode_any(payload)))
         if mode == "wrong-msm" and kind == M.OUTPUT:
             msg = _decode_any(payload)
-            pi_a, pi_b, pi_c = msg.points
-            msg.points = (pi_a, pi_b, G1.add(pi_c, G1.generator))
+            a, b1, b2, c = msg.points
+            msg.points = (a, b1, b2, G1.add(c, G1.generator))
             self._done = True
             return M.encode(msg)
         if mode == "replay" and kind == M.ROUND1_SHARES:

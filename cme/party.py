@@ -12,7 +12,7 @@ from typing import Callable
 
 from cme.additive_ops import AdditiveOps
 from cme.dealing import expand_material
-from prover.groth16 import groth16_prove
+from prover.groth16 import groth16_bare
 
 
 def run_party(zkey, material, transport, job_id: bytes, engine: str | None = None,
@@ -29,5 +29,5 @@ def run_party(zkey, material, transport, job_id: bytes, engine: str | None = Non
         expanded()
     ops = AdditiveOps(shares, transport, material.n_parties, job_id, engine)
     ops.timings["expand"] = expand_s
-    groth16_prove(zkey, ops)
+    groth16_bare(zkey, ops)
     return ops

@@ -1,8 +1,7 @@
 """Seed expansion: a 32-byte seed and a label -> a vector of uniform Fr elements.
 
 ChaCha20 (``cryptography``) keyed by the seed, with a per-label nonce, so one seed
-yields independent streams for the witness share, each triple component and the
-blinding shares.  Each 32-byte block becomes a candidate below 2^254 (top two bits
+yields independent streams for the witness share and each triple component.  Each 32-byte block becomes a candidate below 2^254 (top two bits
 cleared) and is kept only if below r: rejection keeps the output exactly uniform
 (r/2^254 ≈ 0.76 of candidates pass).
 """
@@ -44,7 +43,3 @@ def expand(seed: bytes, label: str, n: int, device: bool = False) -> np.ndarray:
         filled += len(good)
     return out
 
-
-def expand_scalar(seed: bytes, label: str) -> int:
-    v = expand(seed, label, 1)[0]
-    return int(v[0]) | int(v[1]) << 64 | int(v[2]) << 128 | int(v[3]) << 192

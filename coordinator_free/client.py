@@ -2,7 +2,8 @@
 
 It uploads the zkey only where a node lacks it (resuming partial uploads), deals
 fresh shares with ``cme``, submits each node its manifest and material over mTLS,
-gathers the round-2 outputs, assembles and verifies the proof.  A node that fails
+gathers the nodes' bare MSMs, completes the proof with its own r and s and verifies it
+(``cme.session``, as ``--local`` does).  A node that fails
 fails the attempt at once (the others are told to cancel); if the committee lists
 spares, the client re-deals fresh shares to a committee with a spare in the failed
 node's place.  Shares are never reused and never written anywhere.
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import threading
 import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
@@ -20,11 +20,10 @@ from dataclasses import dataclass, field
 
 import grpc
 
-from cme import messages as M
-from cme.assembly import JobFailed, assemble
-from cme.audit import audit
-from cme.dealing import deal_with, predeal
+from cme.assembly import JobFailed
+from cme.dealing import predeal
 from cme.material import material_buffers
+from cme.session import ClientSession
 from coordinator_free import identity as ident
 from coordinator_free import wire
 from coordinator_free.jobs import BLAMED_PARTY_KEY
@@ -74,7 +73,7 @@ class Client:
                  rpc_seconds: float = RPC_SECONDS, deal_ahead: bool = False,
                  fixed_blinding: tuple[int, int] | None = None):
         """``deal_ahead``: after each job, prepare the witness-independent part of the next
-        job's dealing (seeds, triples, blinding; ``cme.dealing.predeal``) in a background
+        job's dealing (seeds and triples; ``cme.dealing.predeal``) in a background
         thread, so the next job of the same shape only subtracts its witness: for a client
         that proves many times.  The material stays in this process's memory.
 
@@ -160,67 +159,68 @@ class Client:
             t1 = time.perf_counter()
             summary.steps["upload"] = t1 - t0
 
-            materials = deal_with(self._predealt(len(members), len(w), zkey.domain_size), w)
-            summary.upload_bytes = sum(p.nbytes() for p in materials)
-            t_deal = time.perf_counter()
-            summary.steps["deal"] = t_deal - t1
-            job_id = secrets.token_bytes(M.JOB_ID_BYTES)
-            deadline_ms = int((time.time() + self.deadline_s) * 1000)
-            parties = [pb.Party(index=i, name=m.name, address=m.address, fingerprint=m.fingerprint)
-                       for i, m in enumerate(members)]
-            self.progress("submit", f"job {job_id.hex()[:12]} to {len(members)} nodes")
-            raw = {i: material_buffers(p) for i, p in enumerate(materials)}
-            # Every node starts on its material's first piece; party 0 alone then waits for
-            # the rest (the witness correction), so its vectors go first and the triple
-            # corrections, needed only after the exchange, follow.
-            witness_sent = threading.Event()
+            session = ClientSession(zkey, w, len(members), pre=self._predealt(len(members), len(w), zkey.domain_size),
+                                    blinding=self._fixed_blinding, vkey=vkey)
             try:
-                self._each(pool, members, "submit",
-                           lambda n: self._submit(n, job_id, zkey.sha256, members.index(n), parties,
-                                                  deadline_ms, raw[members.index(n)],
-                                                  after=None if members.index(n) == 0 else witness_sent,
-                                                  then=witness_sent if members.index(n) == 0 else None))
-            finally:
-                witness_sent.set()
-                raw.clear()
-            t_submit = time.perf_counter()
-            summary.steps["submit"] = t_submit - t_deal
-            self.progress("local work", "nodes computing and exchanging round 1")
-            try:
-                results = self._each(pool, members, "job", lambda n: self._fetch(n, job_id, members))
-            except NodeFailed:
-                # tell the others to stop, without waiting on a node that may be gone
-                for n in members:
-                    th = threading.Thread(target=self._cancel, args=(n, job_id), daemon=True)
-                    th.start()
-                    self._cancelling.append(th)
+                results = self._run(pool, session, zkey, members, summary, t1)
+            except BaseException:
+                session.forget()
                 raise
-            t2 = time.perf_counter()
-            summary.steps["nodes"] = t2 - t_submit
+        t2 = time.perf_counter()
         outputs = {}
         for i, n in enumerate(members):
             res = results[n.name]
-            try:
-                outputs[i] = M.decode(res.output, peer=i, job_id=job_id, kind=M.OUTPUT).points
-            except M.MessageError as e:
-                raise NodeFailed(n, "output", str(e)) from None
+            outputs[i] = res.output
             summary.node_steps[n.name] = dict(res.step_seconds)
             summary.bytes_sent[n.name] = res.bytes_sent
-        self.progress("assembly", "summing output shares and verifying the proof")
+        self.progress("assembly", "summing the nodes' MSMs, completing and verifying the proof")
         try:
-            proof = assemble(vkey, public, outputs)
+            proof = session.finish(outputs, lambda: self._transcripts(session.job_id, members))
         except JobFailed as e:
-            culprit = e.party if e.party is not None else self._audit(zkey, materials, job_id, members, results)
-            if culprit is None:
+            if e.party is None:
                 raise
-            raise NodeFailed(members[culprit], "audit", str(e)) from None
-        finally:
-            for p in materials:  # the dealt shares are not kept past the check
-                if p.corrections is not None:
-                    p.corrections.wipe()
-                    p.corrections = None
+            raise NodeFailed(members[e.party], e.step, str(e)) from None
         summary.steps["assembly"] = time.perf_counter() - t2
         return proof
+
+    def _run(self, pool, session, zkey, members, summary, t1):
+        """Submit each node its material and collect the results: node name -> JobResult."""
+        summary.upload_bytes = session.upload_bytes
+        t_deal = time.perf_counter()
+        summary.steps["deal"] = t_deal - t1
+        job_id = session.job_id
+        deadline_ms = int((time.time() + self.deadline_s) * 1000)
+        parties = [pb.Party(index=i, name=m.name, address=m.address, fingerprint=m.fingerprint)
+                   for i, m in enumerate(members)]
+        self.progress("submit", f"job {job_id.hex()[:12]} to {len(members)} nodes")
+        raw = {i: material_buffers(p) for i, p in enumerate(session.materials)}
+        # Every node starts on its material's first piece; party 0 alone then waits for
+        # the rest (the witness correction), so its vectors go first and the triple
+        # corrections, needed only after the exchange, follow.
+        witness_sent = threading.Event()
+        try:
+            self._each(pool, members, "submit",
+                       lambda n: self._submit(n, job_id, zkey.sha256, members.index(n), parties,
+                                              deadline_ms, raw[members.index(n)],
+                                              after=None if members.index(n) == 0 else witness_sent,
+                                              then=witness_sent if members.index(n) == 0 else None))
+        finally:
+            witness_sent.set()
+            raw.clear()
+        t_submit = time.perf_counter()
+        summary.steps["submit"] = t_submit - t_deal
+        self.progress("local work", "nodes computing and exchanging round 1")
+        try:
+            results = self._each(pool, members, "job", lambda n: self._fetch(n, job_id, members))
+        except NodeFailed:
+            # tell the others to stop, without waiting on a node that may be gone
+            for n in members:
+                th = threading.Thread(target=self._cancel, args=(n, job_id), daemon=True)
+                th.start()
+                self._cancelling.append(th)
+            raise
+        summary.steps["nodes"] = time.perf_counter() - t_submit
+        return results
 
     def _zkey(self, path):
         """The key, read once per file version: its SHA-256 (the content address every job
@@ -239,16 +239,14 @@ class Client:
     def _predealt(self, n_parties: int, n_vars: int, domain_size: int):
         """This job's witness-independent dealing: made ahead if deal_ahead, else now."""
         key = (n_parties, n_vars, domain_size)
-        if self._fixed_blinding is not None:
-            return predeal(*key, *self._fixed_blinding)
         with self._ahead_lock:
             fut = self._ahead.pop(key, None)
             if self._dealer is not None:
                 self._ahead[key] = self._dealer.submit(predeal, *key)
         return fut.result() if fut is not None else predeal(*key)
 
-    def _audit(self, zkey, materials, job_id, members, results):
-        """Replay the job on the dealt material and compare with what each node received."""
+    def _transcripts(self, job_id, members) -> dict:
+        """For the audit: what each node reports having received in the job."""
         self.progress("audit", "the proof failed its check: replaying the job to find who deviated")
         received = {}
         for i, n in enumerate(members):
@@ -257,10 +255,7 @@ class Client:
             except grpc.RpcError as e:
                 raise NodeFailed(n, "audit", f"cannot fetch its transcript: {_why(e)}") from None
             received[i] = [(r.sender, r.payload) for r in t.received]
-        outputs = {i: results[n.name].output for i, n in enumerate(members)}
-        found = audit(zkey, materials, job_id, received, outputs)
-        self.progress("audit", found.detail)
-        return found.culprits[0] if found.culprits else None
+        return received
 
     def _each(self, pool, members, step, fn):
         """Run ``fn`` on every node; the first failure fails the step, naming the node."""
@@ -308,7 +303,7 @@ class Client:
     def _submit(self, node, job_id, sha, index, parties, deadline_ms, material: list,
                 after: threading.Event | None = None, then: threading.Event | None = None):
         """``material``: its pieces (``cme.material.material_buffers``); the first, the
-        header, seed and blinding corrections, goes alone, so the node starts the job on
+        header and seed, goes alone, so the node starts the job on
         it while the correction vectors follow: once ``after`` is set (waited for at most
         SUBMIT_ORDER_WAIT seconds), and ``then`` is set when they are handed to gRPC."""
         manifest = pb.JobManifest(job_id=job_id, circuit_sha256=sha, n_parties=len(parties),

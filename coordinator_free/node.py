@@ -153,7 +153,7 @@ class NodeService(rpc.NodeServicer):
         if m.material_size != stream.size:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                           f"manifest announces {m.material_size} bytes of material, expected {stream.size}")
-        # The job starts once the header, seed and blinding corrections are in; the
+        # The job starts once the header and seed are in; the
         # correction vectors land in their arrays as they arrive, and the job waits for
         # one only where it needs it.  Until the stream is whole the job is provisional:
         # if the stream breaks off or turns out malformed, it is failed and forgotten.
@@ -440,7 +440,7 @@ def serve(cfg: NodeConfig, listen: str, metrics: NodeMetrics | None = None):
 def _buffer_limit(domain_size: int, n_parties: int) -> int:
     """What a job may hold of its peers' messages: twice round 1's honest traffic (each
     peer sends this party its share of our chunk of the 2n masked values, then its own
-    opened chunk: 2·(N−1)·2n/N field elements), plus 64 MiB for points and headers."""
+    opened chunk: 2·(N−1)·2n/N field elements), plus 64 MiB for headers."""
     chunk = -(-2 * domain_size // n_parties)
     return 2 * 2 * (n_parties - 1) * chunk * 32 + (64 << 20)
 

@@ -1,4 +1,4 @@
-"""The Groth16 prover, written once against ``ShareOps``.
+"""The Groth16 prover, written once against ``ShareOps``, and the client's completion.
 
 Notation and the exact computation follow snarkjs (src/groth16_prove.js), so a
 proof made here with the same r and s has the same affine coordinates:
@@ -10,51 +10,82 @@ proof made here with the same r and s has the same affine coordinates:
 
 with h the evaluations of A(X)·B(X) − C(X) on the odd coset (the zkey's H section
 already folds in 1/Z and 1/delta).
+
+The work is split where the MSMs end.  A party (one holding the whole witness, or one
+holding a share of it) computes only the bare MSMs of what it holds (``BareParts``);
+whoever holds r and s adds the constants and the blinding (``complete_proof``).  The
+bare parts are linear in the witness, so shares of them combine like shares of the
+witness; r and s never reach a party, and no point is opened between parties.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from prover.bn254 import FR_MODULUS, G1 as G1_CURVE, G2 as G2_CURVE
+from prover.local_ops import public_point
 from prover.shareops import ShareOps
 
 G1, G2 = "g1", "g2"
 
 
-def groth16_prove(zkey, ops: ShareOps) -> Any:
+@dataclass(frozen=True)
+class BareParts:
+    """A party's MSMs of its share: reference affine points, no constants, no blinding."""
+    a: Any   # Σ w_i·A_i (G1)
+    b1: Any  # Σ w_i·B1_i (G1)
+    b2: Any  # Σ w_i·B2_i (G2)
+    c: Any   # Σ_{i>ℓ} w_i·C_i + Σ_j h_j·H_j (G1)
+
+    def __add__(self, other: "BareParts") -> "BareParts":
+        return BareParts(G1_CURVE.add(self.a, other.a), G1_CURVE.add(self.b1, other.b1),
+                         G2_CURVE.add(self.b2, other.b2), G1_CURVE.add(self.c, other.c))
+
+
+@dataclass(frozen=True)
+class Proof:
+    pi_a: tuple
+    pi_b: tuple
+    pi_c: tuple
+
+
+def groth16_bare(zkey, ops: ShareOps) -> Any:
+    """Run the prover's circuit work on ``ops``; returns ``ops.output(BareParts)``."""
     n = zkey.domain_size
     w = ops.witness()
-    r, s, rs = ops.blinding()
 
     # Quotient inputs: the A and B rows on the domain.
     a_dom = ops.sparse_matvec(0, zkey.coeffs, w, n)
     b_dom = ops.sparse_matvec(1, zkey.coeffs, w, n)
 
-    # pi_a and b1 are needed opened before pi_c: their MSMs run once the masked vectors
-    # of round 1 are on their way, and the points ride in the exchange's second half.
-    # The MSMs for pi_b and for pi_c's witness part depend on nothing from round 1: they
-    # start there too and run during the exchange.
+    # The witness MSMs depend on nothing from round 1: they start once the masked vectors
+    # are on their way and run during the exchange.
     late = {}
 
-    def round1_points():
-        pi_a = ops.add_public(G1, ops.add(G1, ops.msm(G1, zkey.a, w), ops.scalar_mul(G1, r, zkey.delta1)),
-                              zkey.alpha1)
-        b1 = ops.add_public(G1, ops.add(G1, ops.msm(G1, zkey.b1, w), ops.scalar_mul(G1, s, zkey.delta1)),
-                            zkey.beta1)
+    def start_witness_msms():
+        late["a"] = ops.msm_later(G1, zkey.a, w)
+        late["b1"] = ops.msm_later(G1, zkey.b1, w)
         late["b2"] = ops.msm_later(G2, zkey.b2, w)
         late["c"] = ops.msm_later(G1, zkey.c, ops.tail(w, zkey.n_public + 1))
-        return [(G1, pi_a), (G1, b1)]
 
-    # Round 1: C = A∘B on the domain, A·B on the odd coset, and open pi_a, b1.
-    (c_dom, ab_odd), (pi_a_open, b1_open) = ops.multiply_and_open(a_dom, b_dom, round1_points)
-    b2_msm, c_msm = late["b2"], late["c"]
+    # Round 1: C = A∘B on the domain, A·B on the odd coset.
+    c_dom, ab_odd = ops.multiply(a_dom, b_dom, start_witness_msms)
     h = ops.sub_vec(ab_odd, ops.odd_coset(c_dom))
+    c = ops.add(G1, late["c"](), ops.msm(G1, zkey.h, h))
+    return ops.output(BareParts(late["a"](), late["b1"](), late["b2"](), c))
 
-    pi_b = ops.add_public(G2, ops.add(G2, b2_msm(), ops.scalar_mul(G2, s, zkey.delta2)), zkey.beta2)
-    # pi_c: the private-witness part, the quotient, and the blinding cross terms.
-    pi_c = ops.add(G1, c_msm(), ops.msm(G1, zkey.h, h))
-    pi_c = ops.add(G1, pi_c, ops.scalar_mul(G1, s, pi_a_open))
-    pi_c = ops.add(G1, pi_c, ops.scalar_mul(G1, r, b1_open))
-    pi_c = ops.sub(G1, pi_c, ops.scalar_mul(G1, rs, zkey.delta1))
 
-    return ops.output(pi_a_open, pi_b, pi_c)
+def complete_proof(zkey, bare: BareParts, r: int, s: int) -> Proof:
+    """The proof from the witness's bare parts (the sum or recombination of the parties'),
+    with blinding r, s: what snarkjs computes after its MSMs, in its order."""
+    r, s = r % FR_MODULUS, s % FR_MODULUS
+    delta1 = public_point(G1, zkey.delta1)
+    pi_a = G1_CURVE.add(G1_CURVE.add(public_point(G1, zkey.alpha1), bare.a), G1_CURVE.mul(delta1, r))
+    b1 = G1_CURVE.add(G1_CURVE.add(public_point(G1, zkey.beta1), bare.b1), G1_CURVE.mul(delta1, s))
+    pi_b = G2_CURVE.add(G2_CURVE.add(public_point(G2, zkey.beta2), bare.b2),
+                        G2_CURVE.mul(public_point(G2, zkey.delta2), s))
+    pi_c = G1_CURVE.add(bare.c, G1_CURVE.mul(pi_a, s))
+    pi_c = G1_CURVE.add(pi_c, G1_CURVE.mul(b1, r))
+    pi_c = G1_CURVE.sub(pi_c, G1_CURVE.mul(delta1, r * s % FR_MODULUS))
+    return Proof(pi_a, pi_b, pi_c)

@@ -88,11 +88,5 @@ class LocalOps:
         started = self._timed(f"msm_{group}", self.eng.msm_later, group, bases, v)
         return lambda: self._timed("msm_wait", started)
 
-    def scalar_mul(self, group, k, p):
-        return CURVES[group].mul(public_point(group, p), k)
-
     def add(self, group, a, b):
         return CURVES[group].add(a, b)
-
-    def sub(self, group, a, b):
-        return CURVES[group].sub(a, b)

@@ -1,8 +1,8 @@
 """``PlainOps``: the share operations with one party, i.e. the single-party prover.
 
-Shares are values and opening returns its input, so ``groth16_prove`` run on
-``PlainOps`` is an ordinary Groth16 prover: the oracle and baseline for the
-collaborative one.  Everything here is the pure-Python reference arithmetic.
+Shares are values and the exchange is a local product, so ``groth16_bare`` run on
+``PlainOps`` gives the witness's bare MSMs, and ``complete_proof`` finishes them as the
+client of a collaborative job does: the oracle and baseline for the collaborative prover.
 """
 
 from __future__ import annotations
@@ -10,50 +10,38 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from dataclasses import dataclass
 
 import numpy as np
 
 from prover.bn254 import FR_MODULUS
-from prover.groth16 import groth16_prove
+from prover.groth16 import BareParts, Proof, complete_proof, groth16_bare
 from prover.limbs import limbs_to_ints
-from prover.local_ops import CURVES, LocalOps, public_point
+from prover.local_ops import LocalOps
 from prover.wtns import check_witness_for
+
+__all__ = ["PlainOps", "Proof", "prove_single", "public_signals", "witness_ints"]
 
 log = logging.getLogger("coprove.prover")
 R = FR_MODULUS
 
 
-@dataclass(frozen=True)
-class Proof:
-    pi_a: tuple
-    pi_b: tuple
-    pi_c: tuple
-
-
 class PlainOps(LocalOps):
-    """One party holding every value in the clear: opening is the identity."""
+    """One party holding every value in the clear: the products need no exchange."""
 
-    def __init__(self, witness, r: int, s: int, engine: str | None = None):
+    def __init__(self, witness, engine: str | None = None):
         """``witness``: canonical (m, 4) array (or, for the reference engine, ints)."""
         super().__init__(engine)
         self._w = self.from_wire(witness) if isinstance(witness, np.ndarray) else witness
-        self._r, self._s = r % R, s % R
 
     def witness(self):
         return self._w
 
-    def blinding(self):
-        return self._r, self._s, self._r * self._s % R
+    def multiply(self, a, b, meanwhile):
+        meanwhile()
+        return self.mul_vec(a, b), self.mul_vec(self.odd_coset(a), self.odd_coset(b))
 
-    def add_public(self, group, a, p):
-        return CURVES[group].add(a, public_point(group, p))
-
-    def multiply_and_open(self, a, b, points):
-        return [self.mul_vec(a, b), self.mul_vec(self.odd_coset(a), self.odd_coset(b))], [p for _, p in points()]
-
-    def output(self, pi_a, pi_b, pi_c):
-        return Proof(pi_a, pi_b, pi_c)
+    def output(self, parts: BareParts) -> BareParts:
+        return parts
 
 
 def witness_ints(zkey, wtns) -> list[int]:
@@ -72,17 +60,17 @@ def prove_single(zkey, wtns, r: int | None = None, s: int | None = None, engine:
     ``engine``: "reference" (pure Python), "cpu", "cuda", or None for the best available.
     """
     w = witness_ints(zkey, wtns)
-    if r is None:
-        r = secrets.randbelow(R)
-    if s is None:
-        s = secrets.randbelow(R)
-    ops = PlainOps(wtns.values, r, s, engine)
+    r = secrets.randbelow(R) if r is None else r
+    s = secrets.randbelow(R) if s is None else s
+    ops = PlainOps(wtns.values, engine)
     t0 = time.perf_counter()
-    proof = groth16_prove(zkey, ops)
-    total = time.perf_counter() - t0
+    bare = groth16_bare(zkey, ops)
+    t1 = time.perf_counter()
+    proof = complete_proof(zkey, bare, r, s)
+    ops.timings["complete"] = time.perf_counter() - t1
     log.info(
         "proof curve=bn128 backend=%s constraints_domain=%d vars=%d total=%.3fs %s",
-        ops.engine, zkey.domain_size, zkey.n_vars, total,
+        ops.engine, zkey.domain_size, zkey.n_vars, time.perf_counter() - t0,
         " ".join(f"{k}={v:.3f}s" for k, v in sorted(ops.timings.items())),
     )
     return proof, public_signals(zkey, w)

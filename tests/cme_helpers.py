@@ -57,7 +57,7 @@ def bump_first_value(msg: M.Message) -> M.Message:
 
 def shift_point(msg: M.Message, slot: int) -> M.Message:
     pts = list(msg.points)
-    curve = G2 if (msg.kind == M.OUTPUT and slot == 1) else G1
+    curve = G2 if (msg.kind == M.OUTPUT and M.OUTPUT_POINTS[slot][1]) else G1
     pts[slot] = curve.add(pts[slot], curve.generator)
     msg.points = tuple(pts)
     return msg

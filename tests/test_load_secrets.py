@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import coordinator_free.client as client_mod
+from cme.session import ClientSession
 from cli_helpers import DATA
 from coordinator_free.client import Client
 from coordinator_free.localnet import LocalNetwork
@@ -61,16 +61,16 @@ def test_no_witness_value_or_share_leaves_the_client(monkeypatch, tmp_path):
     zkey = read_zkey(THREE / "circuit.zkey")
     w = limbs_to_ints(read_wtns(THREE / "witness.wtns").values)
     private = w[zkey.n_public + 1:]
-    dealt = []
-    real_deal = client_mod.deal_with
+    dealt, blinding = [], []
+    real_init = ClientSession.__init__
 
-    def observing_deal(*args, **kw):
-        materials = real_deal(*args, **kw)
+    def observing_init(self, *args, **kw):
+        real_init(self, *args, **kw)
         dealt.append([(m.seed, [v for arr in m.corrections.vectors().values() for v in limbs_to_ints(arr)]
-                       if m.corrections else []) for m in materials])
-        return materials
+                       if m.corrections else []) for m in self.materials])
+        blinding.extend((self._r, self._s))
 
-    monkeypatch.setattr(client_mod, "deal_with", observing_deal)
+    monkeypatch.setattr(ClientSession, "__init__", observing_init)
     with LocalNetwork(3, extra_args=["--metrics", "127.0.0.1:0"], workdir=tmp_path) as net:
         with Client(net.committee) as client:
             proof, public, _ = client.prove(THREE / "circuit.zkey", THREE / "witness.wtns")
@@ -85,7 +85,8 @@ def test_no_witness_value_or_share_leaves_the_client(monkeypatch, tmp_path):
     assert len(dealt) == 1
     seeds = [s for s, _ in dealt[0]]
     shares = [v for _, ws in dealt[0] for v in ws]
-    needles = _needles(private) | _needles(shares) | set(seeds)
+    # r and s stay with the client: no node is sent them, so none can log or keep them
+    needles = _needles(private) | _needles(shares) | _needles(blinding) | set(seeds)
     assert len(needles) > 20
     # the data directories hold the circuit and nothing else
     assert all(p.parent.name == "circuits" and p.suffix == ".zkey" for p in data_files), data_files

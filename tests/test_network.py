@@ -24,6 +24,7 @@ from coordinator_free import identity as ident
 from coordinator_free.client import Client, NodeFailed
 from coordinator_free.localnet import LocalNetwork
 from coordinator_free.mesh import SERVER_NAME
+from prover.bn254 import FR_MODULUS
 from prover.plain import prove_single
 from prover.snarkjs_json import read_proof, read_public, read_vkey, write_proof, write_public
 from prover.verify import verify
@@ -344,10 +345,9 @@ def _manual_job(net, fixture):
 
 
 def test_job_starts_before_its_material_is_whole(net):
-    """Each node starts its job on the header, seed and blinding shares: while the
-    correction vectors are held back, the job is running; released, it proves."""
-    from cme import messages as M
-    from cme.assembly import assemble
+    """Each node starts its job on the header and seed: while the correction vectors are
+    held back, the job is running; released, it proves."""
+    from cme.assembly import combine_additive, decode_outputs, finish
     from cme.material import material_buffers
     with Client(net.committee) as client:
         client.prove(THREE / "circuit.zkey", THREE / "witness.wtns")  # circuit uploaded
@@ -382,8 +382,9 @@ def test_job_starts_before_its_material_is_whole(net):
         for f in submits:
             assert f.result().job_id == job_id
         results = [stub.FetchResult(pb.JobRef(job_id=job_id), timeout=60) for _, stub in stubs]
-    outputs = {i: M.decode(r.output, peer=i, job_id=job_id, kind=M.OUTPUT).points for i, r in enumerate(results)}
-    proof = assemble(read_vkey(THREE / "verification_key.json"), public, outputs)
+    bare = combine_additive(decode_outputs({i: r.output for i, r in enumerate(results)}, job_id))
+    r, s = secrets.randbelow(FR_MODULUS), secrets.randbelow(FR_MODULUS)
+    proof = finish(zkey, read_vkey(THREE / "verification_key.json"), public, bare, r, s)
     assert _check(proof, public, THREE / "verification_key.json")
     assert results[0].step_seconds["material"] > 0  # party 0 started, then waited for w
     for ch, _ in stubs:
