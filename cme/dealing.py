@@ -117,7 +117,7 @@ def predeal(n_parties: int, n_vars: int, domain_size: int, engine: str | None = 
     m, n = n_vars, domain_size
     token = secrets.token_bytes if rng is None else rng.randbytes
     seeds = [token(SEED_BYTES) for _ in range(n_parties)]
-    on_device = getattr(eng, "on_device", False)  # expand where the engine keeps vectors
+    on_device = eng.on_device  # expand where the engine keeps vectors
     views = [_seeded(seed, m, n, i, n_parties, on_device) for i, seed in enumerate(seeds)]
 
     def total(key, parties):
@@ -180,7 +180,7 @@ def expand_material(p: PartyMaterial, engine: str | None = None) -> Shares:
     vectors on a device, they are expanded there.  A correction still arriving
     (``material.IncomingVector``) is passed on as it is, for the party to wait on where
     it first needs it."""
-    on_device = getattr(get_engine(engine), "on_device", False)
+    on_device = get_engine(engine).on_device
     v = _seeded(p.seed, p.n_vars, p.domain_size, p.index, p.n_parties, on_device)
     c = p.corrections
     for key in CORRECTED:

@@ -4,13 +4,14 @@ Both engines give the same answers (tests compare them on fresh inputs); they di
 how a vector is held: the reference keeps lists of ints, a backend keeps canonical
 ``(n, 4)`` uint64 arrays and calls ``gpu_msm`` for MSMs, NTTs and vector arithmetic.
 MSM results come back as reference points either way: the handful of point operations
-around them (blinding terms, sums) are cheap and stay in ``prover.bn254``.
+after them (sums, the completion with r and s) are cheap and stay in ``prover.bn254``.
 """
 
 from __future__ import annotations
 
 import threading
 import weakref
+from typing import Any, Callable, Protocol
 
 import numpy as np
 
@@ -23,8 +24,32 @@ R = FR_MODULUS
 REFERENCE = "reference"
 
 
+class Engine(Protocol):
+    """What the prover asks of the place its local work runs: one class per backend
+    (``ReferenceEngine``, ``CpuEngine``, ``CudaEngine``), each implementing all of it.
+    Vectors are the engine's own (ints, numpy or CuPy arrays); ``vector`` and ``to_wire``
+    cross from and to canonical ``(n, 4)`` arrays; points come back as reference points."""
+    name: str
+    on_device: bool  # vectors live on a device: shares are best expanded there
+
+    def sync(self) -> None: ...
+    def vector(self, arr: np.ndarray) -> Any: ...
+    def to_wire(self, v) -> np.ndarray: ...
+    def to_wire_into(self, v, out: np.ndarray) -> None: ...
+    def concat(self, vs) -> Any: ...
+    def sparse_matvec(self, matrix: int, coeffs, v, rows: int) -> Any: ...
+    def odd_coset(self, v) -> Any: ...
+    def add_vec(self, a, b) -> Any: ...
+    def sub_vec(self, a, b) -> Any: ...
+    def mul_vec(self, a, b) -> Any: ...
+    def scale_vec(self, a, k: int) -> Any: ...
+    def msm(self, group: str, bases, v) -> Any: ...
+    def msm_later(self, group: str, bases, v) -> Callable[[], Any]: ...
+
+
 class ReferenceEngine:
     name = REFERENCE
+    on_device = False
 
     def vector(self, arr: np.ndarray):
         return limbs_to_ints(arr)
@@ -34,6 +59,9 @@ class ReferenceEngine:
 
     def to_wire(self, v) -> np.ndarray:
         return ints_to_limbs(v)
+
+    def to_wire_into(self, v, out: np.ndarray) -> None:
+        out[...] = ints_to_limbs(v)
 
     def concat(self, vs):
         return [e for v in vs for e in v]
@@ -70,57 +98,32 @@ class ReferenceEngine:
         return lambda: p
 
 
-class BackendEngine:
-    """A ``gpu_msm`` backend ("cpu" or "cuda"); vectors are canonical arrays.
+class CpuEngine:
+    """``gpu_msm``'s CPU backend (numba); vectors are canonical numpy arrays."""
+    name = "cpu"
+    on_device = False
 
-    On a backend with device residency (cuda: ``to_device``), a job's vectors are CuPy
-    arrays: they cross to the device once (witness share, opened values) and back once
-    (the values a party sends), and every step between runs where they are.
-    """
-
-    def __init__(self, backend: str | None):
+    def __init__(self):
         import gpu_msm
-        self._b = gpu_msm.get_backend(backend)
-        self.name = self._b.__name__.rsplit(".", 1)[-1]
-        # vector arithmetic and the sparse products run on the CPU backend unless the
-        # chosen backend has its own
-        self._vec = self._b if hasattr(self._b, "mul_vec") else gpu_msm.get_backend("cpu")
-        self._device = self.on_device = hasattr(self._b, "to_device")
-        # per zkey object, kept while it lives: its coefficients split by matrix, and
-        # (cuda) the device handles of its point sections
-        self._split: dict = {}
-        self._resident: dict = {}
-        self._upload_lock = threading.Lock()
+        self._b = gpu_msm.get_backend("cpu")
+        self._split: dict = {}  # per zkey's coefficients, kept while they live: split by matrix
 
     def sync(self):
-        if self._device:
-            import cupy
-            cupy.cuda.get_current_stream().synchronize()
+        pass
 
     def vector(self, arr: np.ndarray):
-        if self._device:
-            return self._b.to_device(arr)
         return np.ascontiguousarray(arr, dtype=np.uint64)
 
     def to_wire(self, v) -> np.ndarray:
-        if self._device:
-            return self._b.to_host(v)
         return np.ascontiguousarray(v, dtype=np.uint64)
 
     def to_wire_into(self, v, out: np.ndarray) -> None:
-        if self._device:
-            self._b.to_host_into(v, out)
-        else:
-            np.copyto(out, v)
+        np.copyto(out, v)
 
     def concat(self, vs):
-        if self._device:
-            return self._b.concat(vs)
         return np.concatenate(vs) if vs else np.zeros((0, 4), dtype=np.uint64)
 
     def sparse_matvec(self, matrix, coeffs, v, rows):
-        if self._device:
-            return self._device_matrix(matrix, coeffs, rows).matvec(v)
         per = _cached(self._split, coeffs)
         if per is None:
             per = {}
@@ -130,10 +133,64 @@ class BackendEngine:
                             np.ascontiguousarray(coeffs.value[sel]))
             _remember(self._split, coeffs, per)
         constraint, signal, value = per[matrix]
-        return self._vec.sparse_matvec(rows, constraint, signal, value, v)
+        return self._b.sparse_matvec(rows, constraint, signal, value, v)
 
-    def _device_matrix(self, matrix, coeffs, rows):
-        """The CSR form of one matrix on the device, kept while the coefficients live."""
+    def odd_coset(self, v):
+        return self._b.odd_coset(v)
+
+    def add_vec(self, a, b):
+        return self._b.add_vec(a, b)
+
+    def sub_vec(self, a, b):
+        return self._b.sub_vec(a, b)
+
+    def mul_vec(self, a, b):
+        return self._b.mul_vec(a, b)
+
+    def scale_vec(self, a, k: int):
+        return self._b.mul_scalar(a, k)
+
+    def msm(self, group, bases, v):
+        return _point(group, self._b.msm_g1(bases, v) if group == "g1" else self._b.msm_g2(bases, v))
+
+    def msm_later(self, group, bases, v):
+        """Computed now: the CPU has no stream to run it on while the caller goes on."""
+        p = self.msm(group, bases, v)
+        return lambda: p
+
+
+class CudaEngine:
+    """``gpu_msm``'s CUDA backend; a job's vectors are CuPy arrays on the selected device.
+    They cross to the device once (witness share, opened values) and back once (the
+    values a party sends), and every step between runs where they are.  A zkey's point
+    sections and sparse matrices are uploaded once and kept while the zkey lives."""
+    name = "cuda"
+    on_device = True
+
+    def __init__(self):
+        import gpu_msm
+        self._b = gpu_msm.get_backend("cuda")
+        self._split: dict = {}  # per zkey's coefficients: the device CSR form of each matrix
+        self._resident: dict = {}  # per point-section array: its device handle
+        self._upload_lock = threading.Lock()
+
+    def sync(self):
+        import cupy
+        cupy.cuda.get_current_stream().synchronize()
+
+    def vector(self, arr: np.ndarray):
+        return self._b.to_device(arr)
+
+    def to_wire(self, v) -> np.ndarray:
+        return self._b.to_host(v)
+
+    def to_wire_into(self, v, out: np.ndarray) -> None:
+        self._b.to_host_into(v, out)
+
+    def concat(self, vs):
+        return self._b.concat(vs)
+
+    def sparse_matvec(self, matrix, coeffs, v, rows):
         with self._upload_lock:
             per = _cached(self._split, coeffs)
             if per is None:
@@ -144,26 +201,24 @@ class BackendEngine:
                 sel = coeffs.matrix == matrix
                 mat = per[(matrix, rows)] = self._b.SparseMatrix(rows, coeffs.constraint[sel],
                                                                  coeffs.signal[sel], coeffs.value[sel])
-        return mat
+        return mat.matvec(v)
 
     def odd_coset(self, v):
         return self._b.odd_coset(v)
 
     def add_vec(self, a, b):
-        return self._vec.add_vec(a, b)
+        return self._b.add_vec(a, b)
 
     def sub_vec(self, a, b):
-        return self._vec.sub_vec(a, b)
+        return self._b.sub_vec(a, b)
 
     def mul_vec(self, a, b):
-        return self._vec.mul_vec(a, b)
+        return self._b.mul_vec(a, b)
 
     def scale_vec(self, a, k: int):
-        return self._vec.mul_scalar(a, k)
+        return self._b.mul_scalar(a, k)
 
     def _bases(self, bases):
-        if not hasattr(self._b, "upload_bases"):
-            return bases
         with self._upload_lock:
             handle = _cached(self._resident, bases)
             if handle is None:
@@ -176,20 +231,20 @@ class BackendEngine:
         return handle
 
     def msm(self, group, bases, v):
-        if group == "g1":
-            return g1_from_array(self._b.msm_g1(self._bases(bases), v).reshape(1, 2, 4))[0]
-        return g2_from_array(self._b.msm_g2(self._bases(bases), v).reshape(1, 2, 2, 4))[0]
+        b = self._bases(bases)
+        return _point(group, self._b.msm_g1(b, v) if group == "g1" else self._b.msm_g2(b, v))
 
     def msm_later(self, group, bases, v):
-        """A function giving the MSM: started now on its own stream where the backend can
-        (cuda), so it overlaps what the caller does next; else computed now."""
-        if not hasattr(self._b, "msm_start"):
-            p = self.msm(group, bases, v)
-            return lambda: p
+        """Started now on its own stream, so it overlaps what the caller does next."""
         result = self._b.msm_start(group, self._bases(bases), v)
-        if group == "g1":
-            return lambda: g1_from_array(result().reshape(1, 2, 4))[0]
-        return lambda: g2_from_array(result().reshape(1, 2, 2, 4))[0]
+        return lambda: _point(group, result())
+
+
+def _point(group, arr: np.ndarray):
+    """A reference point from a backend's affine (2, 4) or (2, 2, 4) array."""
+    if group == "g1":
+        return g1_from_array(arr.reshape(1, 2, 4))[0]
+    return g2_from_array(arr.reshape(1, 2, 2, 4))[0]
 
 
 def _cached(cache: dict, obj):
@@ -205,12 +260,15 @@ def _remember(cache: dict, obj, value):
 _ENGINES: dict = {}
 
 
-def get_engine(name: str | None = None):
-    """``"reference"``, ``"cpu"``, ``"cuda"``, or None for the best ``gpu_msm`` backend."""
+def get_engine(name: str | None = None) -> Engine:
+    """``"reference"``, ``"cpu"``, ``"cuda"``, or None for the best ``gpu_msm`` backend
+    (the one ``gpu_msm.select_device`` chose)."""
     if name == REFERENCE:
         return ReferenceEngine()
     key = name or "best"
     eng = _ENGINES.get(key)
     if eng is None:
-        eng = _ENGINES[key] = BackendEngine(name)
+        import gpu_msm
+        backend = gpu_msm.get_backend(name).__name__.rsplit(".", 1)[-1]
+        eng = _ENGINES[key] = {"cpu": CpuEngine, "cuda": CudaEngine}[backend]()
     return eng

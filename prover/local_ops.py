@@ -71,11 +71,7 @@ class LocalOps:
 
     def to_wire_into(self, v, out: np.ndarray) -> None:
         """``out[...] = to_wire(v)``, without the intermediate array where the engine can."""
-        into = getattr(self.eng, "to_wire_into", None)
-        if into is not None:
-            into(v, out)
-        else:
-            out[...] = self.eng.to_wire(v)
+        self.eng.to_wire_into(v, out)
 
     def from_wire(self, arr: np.ndarray):
         return self.eng.vector(arr)
