@@ -521,8 +521,6 @@ def main() -> int:
 
     os.environ["GPU_MSM_POISON"] = "1"
     import cupy as cp
-    from gpu_msm.cuda import msm as cmsm
-    cmsm._POISON = True
     seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "little")
     rng = np.random.default_rng(seed)
     props = cp.cuda.runtime.getDeviceProperties(cp.cuda.Device().id)
@@ -556,7 +554,7 @@ def main() -> int:
         cp.cuda.Device().synchronize()
         log(f"  ({time.time() - t:.1f} s)")
 
-    cmsm._POISON = False
+    del os.environ["GPU_MSM_POISON"]  # timings without the poisoning fills
     tsizes = [1 << int(x) for x in args.time.split(",") if x]
     rows = timing_table(cp, rng, tsizes, [1 << 16, 1 << 20, 1 << 22, 1 << 24] if not args.quick else [1 << 12])
     log(f"\n{'op':<12}{'n':>10}{'c':>4}{'median ms':>12}   ({dev_name}, {time.strftime('%Y-%m-%d')})")

@@ -5,8 +5,8 @@ and size, searched by timing, kept in the on-disk cache that the engines read on
     coprove tune [--backend cpu|cuda] [--sizes 12,14,16] ...     (coordinator_free/cli.py)
 
 The cache is optional.  Without an entry for a device and size, the engines use their
-built-in choices (the CPU cost model and batch-affine; the CUDA measured window table and
-TUNING's block).
+built-in choices (the CPU cost model and "affine"; the CUDA measured window table,
+STRATEGY_TABLE and TUNING's block): ``gpu_msm.msm_plan`` decides.
 
 Every candidate runs on the same fresh random input as the reference and must give the
 same point on every run, or it is reported and left out of the choice and the cache.
@@ -19,6 +19,7 @@ import os
 import statistics
 import time
 
+from gpu_msm.strategy_names import canonical_strategy
 from gpu_msm.tune_cache import (BACKENDS, CACHE_ENV, CUDA_BLOCKS, FORMAT, GROUPS,  # noqa: F401
                                 MAX_LOG_N, STRATEGIES, WINDOW_MAX, WINDOW_MIN, cache_path,
                                 device_name, entries, lookup, size_bucket, store)
@@ -257,7 +258,8 @@ def tune(backend: str, group: str, log_n: int, windows=None, blocks=None, strate
     blocks      cuda: accumulate block sizes (default 64, 128, 256), tried at the best
                 window after the windows at the default block (each block is a separately
                 compiled kernel module); cpu: not applicable
-    strategies  accumulation: cpu "batch-affine", "xyzz"; cuda "xyzz", "affine-1" .. "affine-3"
+    strategies  accumulation (``gpu_msm.strategy_names``): cpu "affine", "xyzz"; cuda "xyzz",
+                "affine-1" .. "affine-3"
                 (all of the backend's by default)
     extra_strategies  {name: fn(bases, scalars, window) -> point array}: outside
                 candidates timed and checked like the rest, at every window (bases and
@@ -284,12 +286,7 @@ def tune(backend: str, group: str, log_n: int, windows=None, blocks=None, strate
     for w in windows or ():
         if type(w) is not int or not WINDOW_MIN <= w <= WINDOW_MAX:
             raise ValueError(f"window {w!r}: use {WINDOW_MIN} to {WINDOW_MAX} bits")
-    if strategies is None:
-        strategies = STRATEGIES[backend]
-    for s in strategies:
-        if s not in STRATEGIES[backend]:
-            raise ValueError(f"strategy {s!r}: the {backend} engine has "
-                             f"{', '.join(STRATEGIES[backend])}")
+    strategies = [canonical_strategy(backend, s) for s in (strategies or STRATEGIES[backend])]
     extra_strategies = dict(extra_strategies or {})
     for name in extra_strategies:
         if name in STRATEGIES[backend]:

@@ -20,13 +20,13 @@ import threading
 import warnings
 from pathlib import Path
 
+from gpu_msm.strategy_names import BACKEND_STRATEGIES, canonical_strategy
+
 CACHE_ENV = "GPU_MSM_TUNE_CACHE"
 FORMAT = 1
 GROUPS = ("g1", "g2")
 BACKENDS = ("cpu", "cuda")
-# cuda: "affine-L" = L batch-affine rounds before the XYZZ sums (gpu_msm.cuda.msm; kept
-# literal here, since this module must import without CuPy)
-STRATEGIES = {"cpu": ("batch-affine", "xyzz"), "cuda": ("xyzz", "affine-1", "affine-2", "affine-3")}
+STRATEGIES = BACKEND_STRATEGIES
 # Windows past 20 bits only add buckets at the sizes this engine serves (the CUDA table
 # stops at 17; the CPU cost model at 16), and their bucket arrays grow as 2^c.
 WINDOW_MIN, WINDOW_MAX = 2, 20
@@ -147,9 +147,7 @@ def _config(backend: str, entry) -> dict:
         raise ValueError(f"window {window!r} is not an integer in {WINDOW_MIN}..{WINDOW_MAX}")
     if block is not None and (type(block) is not int or block % 32 or not 32 <= block <= 1024):
         raise ValueError(f"block {block!r} is not a multiple of 32 in 32..1024")
-    if strategy not in STRATEGIES[backend]:
-        raise ValueError(f"strategy {strategy!r} is not one of {', '.join(STRATEGIES[backend])}")
-    return {"window": window, "block": block, "strategy": strategy}
+    return {"window": window, "block": block, "strategy": canonical_strategy(backend, strategy)}
 
 
 def lookup(backend: str, group: str, n: int) -> dict | None:

@@ -1,4 +1,4 @@
-"""The CPU engine's two bucket strategies, XYZZ and batch-affine, against each other and
+"""The CPU engine's two bucket strategies, XYZZ and batch-affine ("affine"), against each other and
 the pure-Python reference on fresh random inputs (the tuner picks between them, so both
 must be right at every window it may choose)."""
 
@@ -78,4 +78,4 @@ def test_unknown_strategy_and_window_rejected(rng):
     with pytest.raises(ValueError, match="window"):
         cpu_msm.msm_g1(bases, scal, c=1)
     assert np.array_equal(cpu_msm.msm_g1(bases, scal, c=4, strategy="xyzz"),
-                          cpu_msm.msm_g1(bases, scal, c=4, strategy="batch-affine"))
+                          cpu_msm.msm_g1(bases, scal, c=4, strategy="affine"))

@@ -70,12 +70,12 @@ def test_tune_caches_the_fastest_and_msm_uses_it(cache, rng, group, log_n):
     summary = _tune("cpu", group, log_n, repeat=1, progress=lines.append)
     best, default = summary["best"], summary["default"]
     n = 1 << log_n
-    assert default["window"] == cpu_msm.window_bits(n) and default["strategy"] == "batch-affine"
+    assert default["window"] == cpu_msm.window_bits(n) and default["strategy"] == "affine"
     assert not summary["rejected"]
     # every window of default ± 2 for both strategies, each timed and checked
     assert {(c["window"], c["strategy"]) for c in summary["candidates"]} == {
         (w, s) for w in range(default["window"] - 2, default["window"] + 3)
-        for s in ("batch-affine", "xyzz")}
+        for s in ("affine", "xyzz")}
     assert best["ms"] == min(c["ms"] for c in summary["candidates"])
     assert any("reference MSM" in line for line in lines)
 
@@ -115,10 +115,11 @@ def test_msm_follows_an_entry_unlike_the_cost_model(cache, rng):
     assert (cpu_msm.last_config["window"], cpu_msm.last_config["strategy"]) == (odd, "xyzz")
     assert g1_from_array(out[None])[0] == msm_pippenger(G1, points, scalars)
     # another process's tune replaces the file: the next MSM sees it without a restart
+    # an entry written before the strategy names were shared reads as today's name
     tune.store("cpu", "g1", tune.size_bucket(n), {"window": odd - 1, "block": None,
-                                                   "strategy": "batch-affine"})
+                                                   "strategy": "affine"})
     cpu_msm.msm_g1(bases, scal)
-    assert (cpu_msm.last_config["window"], cpu_msm.last_config["strategy"]) == (odd - 1, "batch-affine")
+    assert (cpu_msm.last_config["window"], cpu_msm.last_config["strategy"]) == (odd - 1, "affine")
 
 
 @pytest.mark.parametrize("content", [
@@ -135,7 +136,7 @@ def test_corrupt_cache_is_tolerated(cache, rng, content):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # warned once, not on every MSM
         out = cpu_msm.msm_g2(bases, scal)
-    assert cpu_msm.last_config["window_from"] == "cost model"
+    assert cpu_msm.last_config["window_from"] == "built-in"
     assert g2_from_array(out[None])[0] == msm_pippenger(G2, points, scalars)
     # tuning over it starts a fresh cache (already warned about: silent now)
     with warnings.catch_warnings():
@@ -161,7 +162,7 @@ def test_bad_entry_reads_as_absent(cache, rng, entry):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         out = cpu_msm.msm_g1(bases, scal)
-    assert cpu_msm.last_config["window_from"] == "cost model"
+    assert cpu_msm.last_config["window_from"] == "built-in"
     assert g1_from_array(out[None])[0] == msm_pippenger(G1, points, scalars)
 
 
@@ -177,26 +178,26 @@ def test_wrong_candidates_are_excluded_and_never_cached(cache):
     def drops_last_term(bases, scalars, c):
         return cpu_msm.msm_g1(bases[:-1], scalars[:-1], c=c)
 
-    summary = _tune("cpu", "g1", 8, windows=[7, 8], strategies=["batch-affine"], repeat=2,
+    summary = _tune("cpu", "g1", 8, windows=[7, 8], strategies=["affine"], repeat=2,
                         progress=_quiet, extra_strategies={"instant": instant_zero,
                                                            "drop-last": drops_last_term})
     assert calls, "the planted candidate never ran"
     rejected = {(r["strategy"], r["window"]) for r in summary["rejected"]}
     assert rejected == {("instant", 7), ("instant", 8), ("drop-last", 7), ("drop-last", 8)}
     assert all("wrong result" in r["reason"] for r in summary["rejected"])
-    assert summary["best"]["strategy"] == "batch-affine"
-    assert {c["strategy"] for c in summary["candidates"]} == {"batch-affine"}
+    assert summary["best"]["strategy"] == "affine"
+    assert {c["strategy"] for c in summary["candidates"]} == {"affine"}
     entry = json.loads(cache.read_text())["devices"][tune.device_name("cpu")]["g1"]["8"]
-    assert entry["strategy"] == "batch-affine"
-    assert all(c["strategy"] == "batch-affine" for c in entry["candidates"])
-    assert tune.lookup("cpu", "g1", 256)["strategy"] == "batch-affine"
+    assert entry["strategy"] == "affine"
+    assert all(c["strategy"] == "affine" for c in entry["candidates"])
+    assert tune.lookup("cpu", "g1", 256)["strategy"] == "affine"
 
 
 def test_bad_arguments(cache):
     with pytest.raises(ValueError, match="blocks"):
         _tune("cpu", "g1", 8, blocks=[128], progress=_quiet)
     with pytest.raises(ValueError, match="strategy"):
-        _tune("cuda", "g1", 8, strategies=["batch-affine"], progress=_quiet)
+        _tune("cuda", "g1", 8, strategies=["affine"], progress=_quiet)  # the CPU's, not CUDA's
     with pytest.raises(ValueError, match="size"):
         _tune("cpu", "g1", 40, progress=_quiet)
     with pytest.raises(ValueError, match="window"):
@@ -226,7 +227,7 @@ def test_cuda_block_variants_need_no_device():
     assert tune_cache._config("cuda", {"window": 16, "block": 256, "strategy": "xyzz"}) == {
         "window": 16, "block": 256, "strategy": "xyzz"}
     with pytest.raises(ValueError):
-        tune_cache._config("cuda", {"window": 16, "block": 256, "strategy": "batch-affine"})
+        tune_cache._config("cuda", {"window": 16, "block": 256, "strategy": "affine"})
     # the tuner's list (stdlib only) is the engine's, and every entry parses
     assert tune.STRATEGIES["cuda"] == cm.STRATEGIES
     assert [cm.affine_rounds(s) for s in cm.STRATEGIES] == [0, 1, 2, 3]

@@ -9,6 +9,7 @@ from gpu_msm.cpu.convert import check_below, fq_rows_from_mont, fq_rows_to_mont
 from gpu_msm.cpu.pippenger import (SCALAR_BITS, breakdown, collect, window_count, window_sums,
                                    window_sums_xyzz)
 from gpu_msm.cpu.serial import serialized
+from gpu_msm.msm_plan import plan_msm
 
 # Relative costs fitted on this project's 2-core EPYC, one thread, c = 10 and 13: sorting
 # and accumulating a point 240 ns (G1 at 2^16) / 580–720 ns (G2 at 2^14); integrating a
@@ -19,12 +20,12 @@ MAX_WINDOW = 16
 
 # Bucket accumulation: sorted affine pairs sharing inversions, or XYZZ buckets (see
 # pippenger's docstring for why batch-affine is the default).
-STRATEGIES = {"batch-affine": window_sums, "xyzz": window_sums_xyzz}
-DEFAULT_STRATEGY = "batch-affine"
+STRATEGIES = {"affine": window_sums, "xyzz": window_sums_xyzz}
+DEFAULT_STRATEGY = "affine"
 
-# What the last MSM ran with, and where that came from ("argument", "tune cache" or
-# "cost model" / "default"): lets tests and `coprove tune` see that a tuned entry is
-# really used, without wrapping the MSM.
+# What the last MSM ran with, and where that came from (msm_plan's "argument", "tune
+# cache" or "built-in"): lets tests and `coprove tune` see that a tuned entry is really
+# used, without wrapping the MSM.
 last_config: dict = {}
 
 
@@ -63,29 +64,13 @@ def size_classes(scalars: np.ndarray, skip: np.ndarray) -> list[tuple[np.ndarray
 
 
 def _choose(group: str, n: int, c: int | None, strategy: str | None) -> tuple[int, str]:
-    tuned = None
-    if c is None or strategy is None:
-        from gpu_msm import tune_cache  # stdlib only; never raises (a bad cache reads as empty)
-        tuned = tune_cache.lookup("cpu", group, n)
-    window_from = strategy_from = "argument"
-    if c is None:
-        if tuned is not None:
-            c, window_from = tuned["window"], "tune cache"
-        else:
-            c, window_from = window_bits(n), "cost model"
-    if strategy is None:
-        if tuned is not None and tuned.get("strategy") in STRATEGIES:
-            strategy, strategy_from = tuned["strategy"], "tune cache"
-        else:
-            strategy, strategy_from = DEFAULT_STRATEGY, "default"
-    if strategy not in STRATEGIES:
-        raise ValueError(f"strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
-    if not 2 <= c <= 24:  # c = 1 leaves no room for the sign; past 24 the buckets take gigabytes
-        raise ValueError(f"window {c}: use 2 to 24 bits")
+    plan = plan_msm("cpu", group, n, lambda n: (window_bits(n), DEFAULT_STRATEGY), window=c, strategy=strategy)
+    if not 2 <= plan.window <= 24:  # c = 1 leaves no room for the sign; past 24 the buckets take gigabytes
+        raise ValueError(f"window {plan.window}: use 2 to 24 bits")
     last_config.clear()
-    last_config.update(group=group, n=n, window=c, strategy=strategy, window_from=window_from,
-                       strategy_from=strategy_from)
-    return c, strategy
+    last_config.update(group=group, n=n, window=plan.window, strategy=plan.strategy,
+                       window_from=plan.sources["window"], strategy_from=plan.sources["strategy"])
+    return plan.window, plan.strategy
 
 
 def _msm(bases: np.ndarray, scalars: np.ndarray, point_shape: tuple, c: int | None,
@@ -146,9 +131,9 @@ def _sum_points(mont_points, strategy: str) -> np.ndarray:
 def msm_g1(bases, scalars, c: int | None = None, strategy: str | None = None):
     """Σ scalars[i]·bases[i] in G1: (n, 2, 4) canonical affine and (n, 4) -> (2, 4).
 
-    ``c`` (window bits) and ``strategy`` ("batch-affine" or "xyzz"): None takes the
-    `coprove tune` cache's entry for this machine and size, else the cost model and
-    batch-affine.
+    ``c`` (window bits) and ``strategy`` ("affine" or "xyzz", ``gpu_msm.strategy_names``):
+    None takes the `coprove tune` cache's entry for this machine and size, else the cost
+    model and "affine" (``gpu_msm.msm_plan``).
     """
     return _msm(bases, scalars, (2, 4), c, strategy, "g1")
 

@@ -8,13 +8,13 @@ streams only its scalars.  Results come back as one XYZZ point and are made affi
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from gpu_msm.constants import FQ_MODULUS, FR_MODULUS
 from gpu_msm.cuda import _build
+from gpu_msm.msm_plan import BUILT_IN, MsmPlan, kernel_overrides, plan_msm, poison_buffers
 from gpu_msm.reduced import rows_below
+from gpu_msm.strategy_names import BACKEND_STRATEGIES
 
 Q = FQ_MODULUS
 
@@ -34,15 +34,6 @@ TUNING = {"ACC_CHUNK": 64, "ACC_BLOCK": 128, "ACC_MINB": 1, "FIXUP_SERIAL": 16, 
 TUNING_CURVE = {"G1": {"ACC_MINB": 5}, "G2": {"INT_OOL": 1, "FQ2_LAZY": 1}}
 
 
-def _env_tuning(spec: str) -> None:
-    """Overrides from $GPU_MSM_TUNE, e.g. "G2:FQ2_LAZY=0,INT_OOL=0;G1:ACC_MINB=4" (checks of a
-    non-default build; each such module is compiled on first use like any other)."""
-    for part in (p for p in spec.split(";") if p.strip()):
-        curve, _, kvs = part.partition(":")
-        TUNING_CURVE[curve.strip()].update({k.strip(): int(v) for k, v in (kv.split("=") for kv in kvs.split(","))})
-
-
-_env_tuning(os.environ.get("GPU_MSM_TUNE", ""))
 # log2 of the buckets per integrate thread (then warp and block combines; see integrate in
 # msm.cu).  Runs of 16: G1 2^20 11.7 ms against 12.1 for runs of 8 (H200; others: RESULTS).
 INTEGRATE_LOG_SEGMENT = 4
@@ -50,9 +41,6 @@ BLOCK = 256
 # the block size of the batch-affine rounds (kernels/msm_affine.cuh; their AFF_K and
 # BINV_K come from the module's defines)
 AFF_BLOCK = 128
-
-_POISON = os.environ.get("GPU_MSM_POISON", "") not in ("", "0")
-
 
 class _Curve:
     def __init__(self, name: str, g2: bool):
@@ -75,7 +63,7 @@ def _cp():
 def defines(curve: _Curve, block: int | None = None) -> dict:
     """The module's #defines; ``block`` overrides ACC_BLOCK (another module variant,
     compiled on first use like any other)."""
-    d = {**TUNING, **TUNING_CURVE[curve.name], "CURVE_G2": int(curve.g2)}
+    d = {**TUNING, **TUNING_CURVE[curve.name], **kernel_overrides(curve.name), "CURVE_G2": int(curve.g2)}
     if block is not None:
         if type(block) is not int or block % 32 or not 32 <= block <= 1024:
             raise ValueError(f"block {block!r}: a multiple of 32 from 32 to 1024")
@@ -220,15 +208,17 @@ def _scalars_on_device(scalars, n_max: int):
     return s.view(cp.uint32).reshape(-1, 8)
 
 
-def _tuned(curve: _Curve, n: int) -> dict | None:
-    from gpu_msm import tune_cache  # stdlib only; a bad cache reads as empty, never raises
-    return tune_cache.lookup("cuda", curve.name.lower(), n)
+def plan(curve: _Curve, n: int, window: int | None = None, strategy: str | None = None,
+         block: int | None = None) -> MsmPlan:
+    """This MSM's settings (``gpu_msm.msm_plan``: arguments > tune cache > WINDOW_TABLE /
+    the cost model and STRATEGY_TABLE)."""
+    return plan_msm("cuda", curve.name.lower(), n, lambda n: (window_bits(n), default_strategy(curve, n)),
+                    window=window, strategy=strategy, block=block)
 
 
-# Accumulation strategies: "xyzz" sums each bucket's sorted points into an XYZZ
-# accumulator; "affine-L" first runs L batch-affine rounds (kernels/msm_affine.cuh), each
-# halving every bucket's list, and sums what is left the same way.
-STRATEGIES = ("xyzz", "affine-1", "affine-2", "affine-3")
+# Accumulation strategies (gpu_msm.strategy_names): "xyzz"; "affine-L" first runs L
+# batch-affine rounds (kernels/msm_affine.cuh).
+STRATEGIES = BACKEND_STRATEGIES["cuda"]
 DEFAULT_STRATEGY = "xyzz"
 # The measured best per log2(n) where it is not XYZZ (bench/gpu_msm.py --strategies
 # xyzz,affine-1,affine-2,affine-3; the figures: bench/RESULTS.md): G2 2^24 396.27 ->
@@ -326,17 +316,12 @@ def msm_device(curve: _Curve, bases: ResidentBases, scalars, window: int | None 
     aw = curve.acc_words
     if n == 0:
         return cp.zeros((1, aw), cp.uint32), 1  # one window, infinity
-    if window is None or block is None or strategy is None:
-        tuned = _tuned(curve, n)
-        if tuned is not None:
-            window = window or tuned["window"]
-            block = block or tuned["block"]
-            strategy = strategy or tuned["strategy"]
-    rounds = affine_rounds(strategy or default_strategy(curve, n))
-    if rounds and strategy is None and not _affine_fits(curve, rounds, n):
+    p = plan(curve, n, window, strategy, block)
+    rounds = affine_rounds(p.strategy)
+    if rounds and p.sources["strategy"] == BUILT_IN and not _affine_fits(curve, rounds, n):
         rounds = 0  # the table's choice, not the caller's: XYZZ needs no round arrays
-    c = window or window_bits(n)
-    defs = defines(curve, block)
+    c = p.window
+    defs = defines(curve, p.block)
     k = _build.module("msm.cu", defs)
     nwin = -(-(SCALAR_BITS + 1) // c)
     B = 1 << (c - 1)
@@ -378,7 +363,7 @@ def msm_device(curve: _Curve, bases: ResidentBases, scalars, window: int | None 
     while K > 1:
         K = -(-K // 256)
         sums.append((cp.empty((nwin * K, aw), cp.uint32), cp.empty((nwin * K, aw), cp.uint32)))
-    if _POISON:
+    if poison_buffers():
         for arr in (buckets, first_part, last_part, *(x for pair in sums for x in pair)):
             arr.fill(0xFFFFFFFF)
     ab = defs["ACC_BLOCK"]  # the block this module variant's launch bounds were built for
@@ -705,9 +690,10 @@ def msm(curve: _Curve, bases, scalars, window: int | None = None, max_points: in
     memory) go through in chunks whose results are summed on the host."""
     scalars = _checked_scalars(curve, bases, scalars)
     if not isinstance(bases, ResidentBases):
-        tuned = _tuned(curve, len(scalars)) or {}
+        p = plan(curve, len(scalars))
         # a chunk's own size picks its strategy (STRATEGY_TABLE): room for the deepest
-        step = max_points or chunk_points(curve, strategy=tuned.get("strategy") or "affine-3")
+        step = max_points or chunk_points(curve, strategy=p.strategy if p.sources["strategy"] != BUILT_IN
+                                          else "affine-3")
         if len(scalars) > step:
             return affine_to_array(curve, _msm_chunked(curve, bases, scalars, window, step))
     return affine_to_array(curve, msm_ints(curve, _on_device(curve, bases), scalars, window))
