@@ -98,7 +98,26 @@ class ReferenceEngine:
         return lambda: p
 
 
-class CpuEngine:
+class _OnBackend:
+    """The vector arithmetic both backends run as their module's functions (``self._b``)."""
+
+    def odd_coset(self, v):
+        return self._b.odd_coset(v)
+
+    def add_vec(self, a, b):
+        return self._b.add_vec(a, b)
+
+    def sub_vec(self, a, b):
+        return self._b.sub_vec(a, b)
+
+    def mul_vec(self, a, b):
+        return self._b.mul_vec(a, b)
+
+    def scale_vec(self, a, k: int):
+        return self._b.mul_scalar(a, k)
+
+
+class CpuEngine(_OnBackend):
     """``gpu_msm``'s CPU backend (numba); vectors are canonical numpy arrays."""
     name = "cpu"
     on_device = False
@@ -135,21 +154,6 @@ class CpuEngine:
         constraint, signal, value = per[matrix]
         return self._b.sparse_matvec(rows, constraint, signal, value, v)
 
-    def odd_coset(self, v):
-        return self._b.odd_coset(v)
-
-    def add_vec(self, a, b):
-        return self._b.add_vec(a, b)
-
-    def sub_vec(self, a, b):
-        return self._b.sub_vec(a, b)
-
-    def mul_vec(self, a, b):
-        return self._b.mul_vec(a, b)
-
-    def scale_vec(self, a, k: int):
-        return self._b.mul_scalar(a, k)
-
     def msm(self, group, bases, v):
         return _point(group, self._b.msm_g1(bases, v) if group == "g1" else self._b.msm_g2(bases, v))
 
@@ -159,7 +163,7 @@ class CpuEngine:
         return lambda: p
 
 
-class CudaEngine:
+class CudaEngine(_OnBackend):
     """``gpu_msm``'s CUDA backend; a job's vectors are CuPy arrays on the selected device.
     They cross to the device once (witness share, opened values) and back once (the
     values a party sends), and every step between runs where they are.  A zkey's point
@@ -202,21 +206,6 @@ class CudaEngine:
                 mat = per[(matrix, rows)] = self._b.SparseMatrix(rows, coeffs.constraint[sel],
                                                                  coeffs.signal[sel], coeffs.value[sel])
         return mat.matvec(v)
-
-    def odd_coset(self, v):
-        return self._b.odd_coset(v)
-
-    def add_vec(self, a, b):
-        return self._b.add_vec(a, b)
-
-    def sub_vec(self, a, b):
-        return self._b.sub_vec(a, b)
-
-    def mul_vec(self, a, b):
-        return self._b.mul_vec(a, b)
-
-    def scale_vec(self, a, k: int):
-        return self._b.mul_scalar(a, k)
 
     def _bases(self, bases):
         with self._upload_lock:
