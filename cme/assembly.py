@@ -40,10 +40,11 @@ def combine_additive(parts: dict) -> BareParts:
     return reduce(lambda x, y: x + y, (parts[i] for i in sorted(parts)))
 
 
-def finish(zkey, vkey, public: list[int], bare: BareParts, r: int, s: int) -> Proof:
-    """Complete the proof with the client's r and s and check it; a proof that does not
-    verify raises ``JobFailed`` (party unknown: the audit finds it)."""
-    proof = complete_proof(zkey, bare, r, s)
+def finish(zkey, vkey, public: list[int], bare: BareParts, r: int, s: int, terms=None) -> Proof:
+    """Complete the proof with the client's r and s (``terms``: their points, computed
+    ahead) and check it; a proof that does not verify raises ``JobFailed`` (party unknown:
+    the audit finds it)."""
+    proof = complete_proof(zkey, bare, r, s, terms)
     verdict = verify(vkey, public, (proof.pi_a, proof.pi_b, proof.pi_c))
     if not verdict:
         raise JobFailed(f"the assembled proof does not verify ({verdict.reason}): a party deviated "

@@ -9,6 +9,8 @@ and outputs differs between them.  r and s are drawn here and never leave this o
 from __future__ import annotations
 
 import secrets
+import threading
+from concurrent.futures import Future
 from typing import Callable
 
 from cme import messages as M
@@ -16,6 +18,7 @@ from cme.assembly import JobFailed, combine_additive, decode_outputs, finish
 from cme.audit import audit
 from cme.dealing import Predeal, deal_with, predeal
 from gpu_msm.constants import FR_MODULUS
+from prover.groth16 import blinding_terms
 from prover.limbs import limbs_to_ints
 from prover.snarkjs_json import vkey_object_from_zkey
 
@@ -41,6 +44,15 @@ class ClientSession:
             randbelow = secrets.randbelow if rng is None else rng.randrange
             blinding = (randbelow(FR_MODULUS), randbelow(FR_MODULUS))
         self._r, self._s = (v % FR_MODULUS for v in blinding)
+        # the blinding's own points do not wait for the parties: computed while they work
+        self._terms: Future = Future()
+        threading.Thread(target=self._blinding_terms, daemon=True, name="blinding").start()
+
+    def _blinding_terms(self) -> None:
+        try:
+            self._terms.set_result(blinding_terms(self.zkey, self._r, self._s))
+        except BaseException as e:  # handed to whoever finishes the job
+            self._terms.set_exception(e)
 
     @property
     def upload_bytes(self) -> int:
@@ -53,7 +65,7 @@ class ClientSession:
         party it blames.  The dealt shares are wiped either way."""
         try:
             bare = combine_additive(decode_outputs(raw_outputs, self.job_id))
-            return finish(self.zkey, self.vkey, self.public, bare, self._r, self._s)
+            return finish(self.zkey, self.vkey, self.public, bare, self._r, self._s, self._terms.result())
         except JobFailed as e:
             if e.party is not None:
                 raise

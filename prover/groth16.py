@@ -76,16 +76,39 @@ def groth16_bare(zkey, ops: ShareOps) -> Any:
     return ops.output(BareParts(late["a"](), late["b1"](), late["b2"](), c))
 
 
-def complete_proof(zkey, bare: BareParts, r: int, s: int) -> Proof:
-    """The proof from the witness's bare parts (the sum or recombination of the parties'),
-    with blinding r, s: what snarkjs computes after its MSMs, in its order."""
+@dataclass(frozen=True)
+class BlindingTerms:
+    """The witness-independent points of a completion with blinding r, s: a client computes
+    them while its parties work, leaving two G1 multiplications for after their outputs."""
+    r: int
+    s: int
+    r_delta1: Any   # r·δ1
+    s_delta2: Any   # s·δ2 (G2)
+    c_const: Any    # s·α1 + r·β1 + r·s·δ1: πC's part that no MSM touches
+
+
+def blinding_terms(zkey, r: int, s: int) -> BlindingTerms:
     r, s = r % FR_MODULUS, s % FR_MODULUS
     delta1 = public_point(G1, zkey.delta1)
-    pi_a = G1_CURVE.add(G1_CURVE.add(public_point(G1, zkey.alpha1), bare.a), G1_CURVE.mul(delta1, r))
-    b1 = G1_CURVE.add(G1_CURVE.add(public_point(G1, zkey.beta1), bare.b1), G1_CURVE.mul(delta1, s))
-    pi_b = G2_CURVE.add(G2_CURVE.add(public_point(G2, zkey.beta2), bare.b2),
-                        G2_CURVE.mul(public_point(G2, zkey.delta2), s))
-    pi_c = G1_CURVE.add(bare.c, G1_CURVE.mul(pi_a, s))
-    pi_c = G1_CURVE.add(pi_c, G1_CURVE.mul(b1, r))
-    pi_c = G1_CURVE.sub(pi_c, G1_CURVE.mul(delta1, r * s % FR_MODULUS))
-    return Proof(pi_a, pi_b, pi_c)
+    c_const = G1_CURVE.add(G1_CURVE.mul(public_point(G1, zkey.alpha1), s),
+                           G1_CURVE.mul(public_point(G1, zkey.beta1), r))
+    c_const = G1_CURVE.add(c_const, G1_CURVE.mul(delta1, r * s % FR_MODULUS))
+    return BlindingTerms(r, s, G1_CURVE.mul(delta1, r), G2_CURVE.mul(public_point(G2, zkey.delta2), s),
+                         c_const)
+
+
+def complete_proof(zkey, bare: BareParts, r: int, s: int, terms: BlindingTerms | None = None) -> Proof:
+    """The proof from the witness's bare parts (the sum or recombination of the parties'),
+    with blinding r, s (``terms``: their points, if computed ahead).  snarkjs computes
+
+        πA = α1 + A + r·δ1,  B1' = β1 + B1 + s·δ1,  πB = β2 + B2 + s·δ2,
+        πC = C + s·πA + r·B1' − r·s·δ1,
+
+    and πC expands to C + s·A + r·B1 + (s·α1 + r·β1 + r·s·δ1): the same points."""
+    t = terms if terms is not None else blinding_terms(zkey, r, s)
+    if (t.r, t.s) != (r % FR_MODULUS, s % FR_MODULUS):
+        raise ValueError("the blinding terms were computed for another r, s")
+    pi_a = G1_CURVE.add(G1_CURVE.add(public_point(G1, zkey.alpha1), bare.a), t.r_delta1)
+    pi_b = G2_CURVE.add(G2_CURVE.add(public_point(G2, zkey.beta2), bare.b2), t.s_delta2)
+    pi_c = G1_CURVE.add(bare.c, G1_CURVE.add(G1_CURVE.mul(bare.a, t.s), G1_CURVE.mul(bare.b1, t.r)))
+    return Proof(pi_a, pi_b, G1_CURVE.add(pi_c, t.c_const))
