@@ -42,10 +42,17 @@ def coprove_command() -> tuple[list[str], dict[str, str]]:
     return [sys.executable, "-P", "-m", "coordinator_free.cli"], env
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _free_ports(k: int) -> list[int]:
+    """k distinct free ports: each socket stays bound until all are chosen, since a port
+    released at once can come back for the next request (seen: two nodes given one port)."""
+    socks = [socket.socket() for _ in range(k)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 class LocalNetwork:
@@ -75,7 +82,7 @@ class LocalNetwork:
     def start(self):
         ids = {n: ident.generate_identity(self.keys, n) for n in self.names}
         client = ident.generate_identity(self.keys, "client")
-        self.addresses = {n: f"127.0.0.1:{_free_port()}" for n in self.names}
+        self.addresses = {n: f"127.0.0.1:{p}" for n, p in zip(self.names, _free_ports(len(self.names)))}
         members = [Member.from_identity(ids[n], self.advertise(n, self.addresses[n])) for n in self.names]
         self.committee = write_committee(
             self.committee_path, members[:self.n_nodes], members[self.n_nodes:],
