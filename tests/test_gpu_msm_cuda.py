@@ -251,23 +251,18 @@ def test_batch_affine_long_buckets_and_one_base(test_seed, window):
 
 @pytest.mark.gpu
 @needs_cuda
-def test_resident_bases(test_seed):
+def test_uploaded_bases_serve_many_msms(test_seed):
+    """One upload, many MSMs: the whole set and a prefix (the C section's scalars are the
+    witness tail), and the handle refuses the other group's MSM."""
     import gpu_msm.cuda as gc
     rng = np.random.default_rng([test_seed, 4])
     pts, scalars = _case(bn254.G1, rng, 300, "random")
-    key = ("test_resident_bases", test_seed)
-    handle = gc.resident_bases(key, bn254.g1_to_array(pts))
-    try:
-        assert gc.resident_bases(key) is handle
-        for m in (300, 17):  # the whole set and a prefix
-            expect = pmsm.msm_pippenger(bn254.G1, pts[:m], scalars[:m])
-            assert np.array_equal(gc.msm_g1(handle, _limbs(scalars[:m])), bn254.g1_to_array([expect])[0])
-        with pytest.raises(ValueError):
-            gc.msm_g2(handle, _limbs(scalars))
-    finally:
-        gc.release_bases(key)
-    with pytest.raises(KeyError):
-        gc.resident_bases(key)
+    handle = gc.upload_bases(bn254.g1_to_array(pts))
+    for m in (300, 17):
+        expect = pmsm.msm_pippenger(bn254.G1, pts[:m], scalars[:m])
+        assert np.array_equal(gc.msm_g1(handle, _limbs(scalars[:m])), bn254.g1_to_array([expect])[0])
+    with pytest.raises(ValueError):
+        gc.msm_g2(handle, _limbs(scalars))
 
 
 @pytest.mark.gpu

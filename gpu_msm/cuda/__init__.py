@@ -1,8 +1,8 @@
 """The CUDA backend: CUDA C kernels (``gpu_msm/kernels``) compiled with NVRTC, run by CuPy.
 
 Same API as every backend (canonical numpy in and out, see ``gpu_msm``), plus device
-residency: ``resident_bases(key, bases)`` uploads bases once and returns a handle that
-``msm_g1`` / ``msm_g2`` accept in place of the array; the vector functions, the NTTs and
+residency: ``upload_bases(bases)`` uploads bases once and returns a handle that
+``msm_g1`` / ``msm_g2`` accept in place of the array (the memory is freed with the handle); the vector functions, the NTTs and
 the MSMs' scalars also take CuPy arrays, and then keep their results on the device
 (``to_device`` / ``to_host`` move a vector; ``SparseMatrix`` keeps a circuit's
 coefficients there).  Importing this module needs CuPy; kernels compile at first use
@@ -12,13 +12,12 @@ coefficients there).  Importing this module needs CuPy; kernels compile at first
 from __future__ import annotations
 
 from gpu_msm.cuda.fixed_base import fixed_base_g1, fixed_base_g2
-from gpu_msm.cuda.msm import (ResidentBases, msm_g1, msm_g2, msm_start, release_bases,
-                              resident_bases, upload_bases)
+from gpu_msm.cuda.msm import ResidentBases, msm_g1, msm_g2, msm_start, upload_bases
 from gpu_msm.cuda.transform import intt, ntt, odd_coset
 from gpu_msm.cuda.vec import (SparseMatrix, add_vec, concat, mul_scalar, mul_vec, neg_vec,
                               sparse_matvec, sub_vec, to_device, to_host, to_host_into)
 
-__all__ = ["msm_g1", "msm_g2", "msm_start", "ntt", "intt", "odd_coset", "resident_bases", "release_bases",
+__all__ = ["msm_g1", "msm_g2", "msm_start", "ntt", "intt", "odd_coset",
            "upload_bases", "ResidentBases", "fixed_base_g1", "fixed_base_g2", "add_vec", "sub_vec",
            "mul_vec", "neg_vec", "mul_scalar", "sparse_matvec", "SparseMatrix", "to_device",
            "to_host", "to_host_into", "concat"]

@@ -1,9 +1,10 @@
 """Pippenger MSM on the device: the host side of ``kernels/msm.cu``.
 
 Stages (one kernel each): breakdown -> sort (counting sort) -> accumulate (+ fixup) ->
-integrate -> collect.  Bases live on the device in Montgomery form; ``resident_bases``
-keeps them there under a caller's key (the prover uses the zkey hash) so that a proof
-streams only its scalars.  Results come back as one XYZZ point and are made affine here.
+integrate -> collect.  Bases live on the device in Montgomery form: ``upload_bases``
+returns a handle that the MSMs take in place of the array, and that holds the device
+memory for as long as its owner keeps it (the prover's engine: as long as the zkey lives),
+so that a proof streams only its scalars.  Results come back as one XYZZ point and are made affine here.
 """
 
 from __future__ import annotations
@@ -104,9 +105,6 @@ class ResidentBases:
         return f"ResidentBases({self.key!r}, {self.curve.name}, n={self.n})"
 
 
-_RESIDENT: dict = {}
-
-
 def _curve_of(bases) -> _Curve:
     shape = np.shape(bases)
     if len(shape) == 3 and shape[1:] == (2, 4):
@@ -125,7 +123,8 @@ def _check_below(limbs: np.ndarray, modulus: int, what: str) -> None:
 
 
 def upload_bases(bases, curve: _Curve | None = None, key=None) -> ResidentBases:
-    """Copy canonical affine bases to the device and convert them to Montgomery form."""
+    """Copy canonical affine bases to the device and convert them to Montgomery form: the
+    one way bases stay resident (``key`` only names them in the handle's repr)."""
     cp = _cp()
     curve = curve or _curve_of(bases)
     if isinstance(bases, cp.ndarray):
@@ -141,29 +140,6 @@ def upload_bases(bases, curve: _Curve | None = None, key=None) -> ResidentBases:
     if count:
         kernels(curve).get_function("fq_to_mont")(_grid(count), (BLOCK,), (d, np.uint64(count)))
     return ResidentBases(key, curve, d, n)
-
-
-def resident_bases(key, bases=None) -> ResidentBases:
-    """Bases kept on the current device under ``key`` (e.g. the zkey hash and section).
-
-    The first call with a key uploads ``bases``; later calls return the same handle (and
-    may omit ``bases``).  msm_g1 / msm_g2 accept the handle in place of the array.
-    """
-    cp = _cp()
-    full = (cp.cuda.Device().id, key)
-    handle = _RESIDENT.get(full)
-    if handle is None:
-        if bases is None:
-            raise KeyError(f"no resident bases under {key!r}")
-        handle = upload_bases(bases, key=key)
-        _RESIDENT[full] = handle
-    return handle
-
-
-def release_bases(key=None) -> None:
-    """Forget the resident bases under ``key`` (all keys when None); frees device memory."""
-    for full in [k for k in _RESIDENT if key is None or k[1] == key]:
-        del _RESIDENT[full]
 
 
 # ---------------------------------------------------------------- the MSM
