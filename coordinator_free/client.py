@@ -36,8 +36,8 @@ from protos import coprove_pb2 as pb
 from protos import coprove_pb2_grpc as rpc
 
 log = logging.getLogger("coprove.client")
-# upload and share-material parts: fewer, larger messages stream faster (bench/grpc_throughput.py,
-# 2-core loopback: 1, 2 and 8 MiB parts submit 32 MB to each of three nodes no faster than 4 MiB)
+# upload and share-material parts: fewer, larger messages stream faster, up to this size
+# (bench/grpc_throughput.py; figures: bench/RESULTS.md, "Measurements moved from code comments")
 CHUNK = 4 << 20
 # the longest the triple corrections wait for the witness correction to go out first: an
 # ordering preference, never a reason for a job to stall

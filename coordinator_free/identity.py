@@ -190,15 +190,14 @@ def channel_options(server_name: str) -> list[tuple[str, object]]:
 
 
 def server_options() -> list[tuple[str, object]]:
-    # HTTP/2 frames up to 16 MiB instead of 16 KiB: a 4 MiB part in one frame (loopback
-    # microbenchmark here: 914 -> 1124 MB/s for 4 MiB unary calls, 8 in flight).  Frames are
-    # bounded by what the receiver advertises and node.serve does not take these options,
-    # so requests reach a node in 16 KiB frames.  On the node's own paths
-    # (bench/grpc_throughput.py, 2-core loopback) neither giving the node's server 16 MiB
-    # frames nor taking them from the channel changed anything (3 nodes all to all, 89.5 MB
-    # each: 0.39, 0.42, 0.40 s), nor did lookahead_bytes, bdp_probe, write_buffer_size, the
-    # TCP read chunk sizes or TCP zero-copy send: the cost there is Python's copies
-    # (coordinator_free.wire)
+    # HTTP/2 frames up to 16 MiB instead of 16 KiB: a 4 MiB part in one frame (faster in a
+    # loopback microbenchmark; figures: bench/RESULTS.md, "Measurements moved from code comments").
+    # Frames are bounded by what the receiver advertises and node.serve does not take these
+    # options, so requests reach a node in 16 KiB frames.  On the node's own paths
+    # (bench/grpc_throughput.py) neither giving the node's server 16 MiB frames nor taking
+    # them from the channel changed anything, nor did lookahead_bytes, bdp_probe,
+    # write_buffer_size, the TCP read chunk sizes or TCP zero-copy send: the cost there is
+    # Python's copies (coordinator_free.wire)
     return [("grpc.max_receive_message_length", MAX_MESSAGE),
             ("grpc.max_send_message_length", MAX_MESSAGE),
             ("grpc.http2.max_frame_size", (16 << 20) - 1)]

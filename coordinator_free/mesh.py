@@ -21,10 +21,9 @@ from protos import coprove_pb2 as pb
 from protos import coprove_pb2_grpc as rpc
 
 # 4 MiB parts, up to PIPELINE of them in flight per message: one call per part in lock
-# step ran a 2^20 job's 179 MB a node sends at ~160 MB/s (H200 host, three nodes).
-# bench/grpc_throughput.py (2-core loopback, 3 nodes all to all, 89.5 MB each): 1, 2, 8
-# and 16 MiB parts and 2, 4 or 16 in flight all land within the noise of these (medians
-# 0.35 to 0.42 s against 0.40 s): what a part costs is its copies, not its calls
+# step was slow, and other part sizes and depths land within the noise of these: what a
+# part costs is its copies, not its calls (figures: bench/RESULTS.md, "Measurements moved
+# from code comments")
 PART_BYTES = 4 << 20
 PIPELINE = 8
 # a peer that stays unreachable this long fails the job, even if the deadline is later

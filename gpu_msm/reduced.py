@@ -12,8 +12,8 @@ def rows_below(limbs, modulus: int, xp=np):
     m = [(modulus >> (64 * i)) & (2**64 - 1) for i in range(4)]
     if xp is np:
         # on the host the lower limbs are compared only where the top limbs tie, which
-        # field elements rarely do: every vector uploaded goes through here (2-core
-        # box, median of 7: 700k rows 5.5 -> 1.9 ms, 2^20 rows 8.5 -> 3.1 ms)
+        # field elements rarely do: every vector uploaded goes through here (figures:
+        # bench/RESULTS.md, "Measurements moved from code comments")
         below = limbs[:, 3] < np.uint64(m[3])
         tie = np.flatnonzero(limbs[:, 3] == np.uint64(m[3]))
         if len(tie):

@@ -29,7 +29,8 @@ from gpu_msm.tune_cache import (BACKENDS, CACHE_ENV, CUDA_BLOCKS, FORMAT, GROUPS
 # chord); the MSM's cost does not depend on which points it adds otherwise.
 CPU_DISTINCT_LOG = 12
 # At and below this size the CPU default is also checked against the reference's MSM
-# (pure Python: about 1 s for G1 and 3 s for G2 at 2^12 on this project's machine).
+# (pure Python, so only where it stays affordable; figures: bench/RESULTS.md,
+# "Measurements moved from code comments").
 PYTHON_REFERENCE_MAX_LOG = 12
 
 

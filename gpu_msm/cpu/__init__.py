@@ -16,16 +16,18 @@ import os
 
 from gpu_msm.cpu.kernel_cache import configure as _configure_kernel_cache
 
-# numba's OpenMP threads otherwise spin at each barrier; on this 2-core machine, shared
-# with other work, the spinning thread held the core the other thread needed and every
-# parallel region cost a 4 ms scheduler tick (NTT 2^10: 24 ms, passive: 0.27 ms).  Only
-# read when libgomp loads, i.e. at the first parallel kernel; an explicit setting wins.
+# numba's OpenMP threads otherwise spin at each barrier; on a machine shared with other
+# work the spinning thread held the core the other thread needed and every parallel
+# region paid a scheduler tick (figures: bench/RESULTS.md, "Measurements moved from code
+# comments").  Only read when libgomp loads, i.e. at the first parallel kernel; an
+# explicit setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 _configure_kernel_cache()  # before any kernel module is imported: see kernel_cache
 
 # The public functions, by module.  Each module is imported on first use of one of its
-# names (PEP 562): numba decorates a module's kernels when it loads, ~5-20 ms apiece on
-# the 2-core machine, and ``coprove verify`` needs only the pairing.
+# names (PEP 562): numba decorates a module's kernels when it loads, a cost paid per
+# module (figures: bench/RESULTS.md, "Measurements moved from code comments"), and
+# ``coprove verify`` needs only the pairing.
 _EXPORTS = {
     "msm": ("msm_g1", "msm_g2"),
     "transform": ("ntt", "intt", "odd_coset"),

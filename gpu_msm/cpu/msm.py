@@ -11,9 +11,9 @@ from gpu_msm.cpu.pippenger import (SCALAR_BITS, breakdown, collect, window_count
 from gpu_msm.cpu.serial import serialized
 from gpu_msm.msm_plan import plan_msm
 
-# Relative costs fitted on this project's 2-core EPYC, one thread, c = 10 and 13: sorting
-# and accumulating a point 240 ns (G1 at 2^16) / 580–720 ns (G2 at 2^14); integrating a
-# bucket (a mixed plus a full XYZZ addition) 650–700 ns / 2470–2490 ns: about 3 to 1.
+# Relative costs of the window-size model, fitted to measured stage costs (figures:
+# bench/RESULTS.md, "Measurements moved from code comments"): integrating a bucket (a mixed
+# plus a full XYZZ addition) costs about 3 times sorting and accumulating a point.
 ACCUMULATE_COST = 1.0
 INTEGRATE_COST = 3.0
 MAX_WINDOW = 16

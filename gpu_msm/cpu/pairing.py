@@ -113,7 +113,8 @@ _XI = (9, 1)
 
 
 def _frob(n: int) -> tuple:
-    # powers of one ξ^((q^n − 1)/6), not six exponentiations: 37 -> 5 ms of every start-up
+    # powers of one ξ^((q^n − 1)/6), not six exponentiations: it runs at every start-up
+    # (figures: bench/RESULTS.md, "Measurements moved from code comments")
     g = _f2pow(_XI, (_Q ** n - 1) // 6)
     out, acc = [], (1, 0)
     for _ in range(6):
@@ -646,7 +647,8 @@ def _subgroup_kernel(g2):
 
 def g2_in_subgroup(g2) -> np.ndarray:
     """[r]Q == O for each point of a canonical (k, 2, 2, 4) array, by double-and-add on
-    r itself (no endomorphism shortcut: the plain definition, about 0.3 ms a point).
+    r itself (no endomorphism shortcut: the plain definition; its time: bench/RESULTS.md,
+    "Measurements moved from code comments").
     Infinity is in the subgroup.  Points are assumed on the curve."""
     g2 = np.ascontiguousarray(g2, dtype=np.uint64)
     if g2.ndim != 4 or g2.shape[1:] != (2, 2, 4):

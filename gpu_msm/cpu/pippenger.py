@@ -11,9 +11,8 @@ collect    Σ 2^(c·w)·window[w], most significant window first.
 Windows are independent, so the window loop is the parallel one (prange).
 
 Why batch-affine accumulation: an affine addition with a shared inversion costs about
-6 products against 10 for a mixed addition into XYZZ buckets.  Measured on this
-project's 2-core EPYC, one thread, same digits, best window each: G1 2^16 0.349 s
-against 0.411 s for XYZZ buckets, G2 2^14 0.324 s against 0.444 s.
+6 products against 10 for a mixed addition into XYZZ buckets, and it measured faster
+for both curves (figures: bench/RESULTS.md, "Measurements moved from code comments").
 
 The XYZZ bucket method stays here as a second strategy (``window_sums_xyzz``: every point
 added straight into its bucket, no sort, then running sums of XYZZ buckets) so that the
@@ -162,7 +161,8 @@ def integrate_window(points, start, count, out, w):
 
 
 # The window loop calls the stages directly: every level of njit calls recompiles
-# everything below it, and a wrapper per window here cost ~3 s of cold JIT.
+# everything below it, so a wrapper per window here added to the cold JIT (figures:
+# bench/RESULTS.md, "Measurements moved from code comments").
 @njit(parallel=True, cache=True, nogil=True)
 def window_sums(bases, digits, c):
     """XYZZ sum of every window, (n_windows, 4) + element shape."""

@@ -115,8 +115,8 @@ def _block_stages(a, tw, lo, size):
 
 
 # Elements per block for the early stages: 2^12 × 32 B = 128 KiB stays in L2 through
-# twelve stages.  Measured at 2^16 on this machine: 2^10 blocks 14.6 ms, 2^12 13.9 ms,
-# 2^14 15.1 ms; one prange per stage instead: 240 ms (the per-stage loop came out slow).
+# twelve stages; smaller and larger blocks, and one prange per stage, were slower
+# (figures: bench/RESULTS.md, "Measurements moved from code comments").
 _BLOCK = 1 << 12
 _CHUNKS = 16  # prange pieces per late stage: enough for two cores to balance
 

@@ -22,21 +22,21 @@ Q = FQ_MODULUS
 # #defines for msm.cu.  ACC_CHUNK: sorted points per accumulate thread; ACC_BLOCK: its
 # block size; ACC_MINB / INT_MINB: min blocks per SM in accumulate's / integrate's launch
 # bounds (register caps); INT_OOL: integrate's running sums through the out-of-line add.
-# FIELD_MUL (field.cuh): 1 = multiply and square with 64-bit partial products (IMAD.WIDE):
-# G1 2^20 11.13 -> 10.41 ms on an H100 (the variants tried: bench/RESULTS.md, "Tuning
-# choices of the CUDA MSM").
+# FIELD_MUL (field.cuh): 1 = multiply and square with 64-bit partial products (IMAD.WIDE),
+# the fastest variant tried (figures and the variants: bench/RESULTS.md, "Tuning choices
+# of the CUDA MSM").
 TUNING = {"ACC_CHUNK": 64, "ACC_BLOCK": 128, "ACC_MINB": 1, "FIXUP_SERIAL": 16, "FIELD_MUL": 1,
           "INT_MINB": 1, "INT_OOL": 0, "AFF_K": 8, "BINV_K": 32}
 # per-curve overrides.  G1: __launch_bounds__(128, 5) caps accumulate at 96 registers (20
-# warps/SM): 44.0 -> 42.3 ms at 2^22 (H200).  G2: INT_OOL=1 (the inline add spilled 3 KB
-# a thread) and FQ2_LAZY=1 (two Montgomery reductions per Fq2 multiply,
-# kernels/fq2_lazy.cuh): 37.20 -> 35.30 ms at 2^20 (H100).  What else was tried:
-# bench/RESULTS.md, same section.
+# warps/SM), faster at 2^22.  G2: INT_OOL=1 (the inline add spilled) and FQ2_LAZY=1 (two
+# Montgomery reductions per Fq2 multiply, kernels/fq2_lazy.cuh).  Figures and what else
+# was tried: bench/RESULTS.md, "Tuning choices of the CUDA MSM".
 TUNING_CURVE = {"G1": {"ACC_MINB": 5}, "G2": {"INT_OOL": 1, "FQ2_LAZY": 1}}
 
 
 # log2 of the buckets per integrate thread (then warp and block combines; see integrate in
-# msm.cu).  Runs of 16: G1 2^20 11.7 ms against 12.1 for runs of 8 (H200; others: RESULTS).
+# msm.cu).  Runs of 16 were the fastest tried (figures: bench/RESULTS.md, "Tuning choices
+# of the CUDA MSM").
 INTEGRATE_LOG_SEGMENT = 4
 BLOCK = 256
 # the block size of the batch-affine rounds (kernels/msm_affine.cuh; their AFF_K and
@@ -147,9 +147,9 @@ def upload_bases(bases, curve: _Curve | None = None, key=None) -> ResidentBases:
 SCALAR_BITS = 254
 
 
-# Measured best window per log2(n) (bench/gpu_msm.py --windows sweep on an H200, the same
-# for G1 and G2 within noise; bench/RESULTS.md): larger windows cost more in integrate than
-# they save in accumulate past c = 16-17.
+# Measured best window per log2(n) (bench/gpu_msm.py --windows sweep; the run:
+# bench/RESULTS.md, "Tuning choices of the CUDA MSM"): larger windows cost more in
+# integrate than they save in accumulate past c = 16-17.
 WINDOW_TABLE = {16: 13, 17: 13, 18: 13, 19: 15, 20: 16, 21: 16, 22: 16, 23: 17, 24: 17}
 
 
@@ -197,8 +197,8 @@ def plan(curve: _Curve, n: int, window: int | None = None, strategy: str | None 
 STRATEGIES = BACKEND_STRATEGIES["cuda"]
 DEFAULT_STRATEGY = "xyzz"
 # The measured best per log2(n) where it is not XYZZ (bench/gpu_msm.py --strategies
-# xyzz,affine-1,affine-2,affine-3; the figures: bench/RESULTS.md): G2 2^24 396.27 ->
-# 286.96 ms with three rounds on an H100; G1 at 2^16..2^20 loses 1-40 % with any round.
+# xyzz,affine-1,affine-2,affine-3; the figures: bench/RESULTS.md, "Tuning choices of the
+# CUDA MSM"): below these sizes a batch-affine round costs about what it saves, or more.
 STRATEGY_TABLE = {"G1": {22: "affine-2", 23: "affine-2", 24: "affine-3"},
                   "G2": {18: "affine-2", 19: "affine-2", 20: "affine-1", 21: "affine-1", 22: "affine-3",
                          23: "affine-3", 24: "affine-3"}}
@@ -430,8 +430,9 @@ def affine_to_array(curve: _Curve, p) -> np.ndarray:
 
 
 # Jacobian arithmetic for the window combination (a = 0): Python ints for Fq, pairs for Fq2.
-# About 255 doublings in a chain: ~1 ms in CPython for G1, where one GPU thread took 2.3 ms
-# (G2: 13 ms), each step being a latency-bound chain of dependent multiplications.
+# About 255 doublings in a chain, each step being a latency-bound chain of dependent
+# multiplications: CPython here beat one GPU thread at it (figures: bench/RESULTS.md,
+# "Tuning choices of the CUDA MSM").
 
 class _FqOps:
     zero, one = 0, 1
@@ -569,7 +570,8 @@ def _batch_inverse(F, values, inv):
 
 def windows_affine(curve: _Curve, wins: np.ndarray) -> list:
     """XYZZ window sums (Montgomery words) -> affine ints, None = infinity, with one
-    inversion for all of them (two per window cost 0.4 ms of CPython per G1 MSM)."""
+    inversion for all of them (two per window cost more CPython time; figures:
+    bench/RESULTS.md, "Tuning choices of the CUDA MSM")."""
     F = _Fq2Ops if curve.g2 else _FqOps
     v = _words_to_ints(wins)
     k = 8 if curve.g2 else 4
