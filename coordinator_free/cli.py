@@ -505,10 +505,10 @@ def main(argv=None) -> int:
 def entry() -> None:
     """The ``coprove`` command: ``main``, then out without the interpreter's teardown.
 
-    Finalising the modules numba and llvmlite load took ~0.15 s after every command on the
-    2-core machine (a fifth of a 2^14 ``prove --single``).  Everything a command writes is
-    closed and renamed into place before ``main`` returns; the streams and logging are
-    flushed here, and atexit handlers still run.
+    Finalising the modules numba and llvmlite load was a sizeable share of every short
+    command (figures: bench/RESULTS.md, 'Measurements moved from code comments').
+    Everything a command writes is closed and renamed into place before ``main`` returns;
+    the streams and logging are flushed here, and atexit handlers still run.
     """
     rc = main()
     logging.shutdown()

@@ -224,7 +224,8 @@ class Client:
 
     def _zkey(self, path):
         """The key, read once per file version: its SHA-256 (the content address every job
-        names) costs a pass over the file, 0.27 s at 2^20."""
+        names) costs a pass over the file
+        (figures: bench/RESULTS.md, 'Measurements moved from code comments')."""
         st = os.stat(path)
         key = (os.path.realpath(path), st.st_size, st.st_mtime_ns)
         zkey = self._zkeys.get(key)

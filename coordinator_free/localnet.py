@@ -28,9 +28,10 @@ def coprove_command() -> tuple[list[str], dict[str, str]]:
     A plain ``python -m`` puts the working directory first on sys.path: a demo started in
     a clone of the repository next to an installed copy had its nodes import the clone,
     with numba's kernel cache keyed by other file paths, so each node compiled the whole
-    engine again (about 15 s per MSM family on the 2-core machine).  ``-P`` drops that
-    entry; the package's own root goes on PYTHONPATH only where it is not a site-packages
-    folder (an editable install, a run from a clone), which site adds anyway.
+    engine again (figures: bench/RESULTS.md, 'Measurements moved from code comments').
+    ``-P`` drops that entry; the package's own root goes on PYTHONPATH only where it is
+    not a site-packages folder (an editable install, a run from a clone), which site adds
+    anyway.
     """
     import site
 

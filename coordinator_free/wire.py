@@ -3,18 +3,17 @@
 Python's protobuf runtime (upb) copies a bytes field once to build a message, twice to
 serialize it, once to parse it and once more on every read of the field.  For 4 MiB
 parts those copies, and the page faults of the fresh buffers they land in, were most of
-a node's CPU in a peer exchange (perf over bench/grpc_throughput.py, one node sending to
-another: memmove 29 %, page-fault handling ~20 %, gRPC core with its TLS 13 %).  So the
-senders write a part's bytes once, behind a header the runtime serializes
+a node's CPU in a peer exchange (perf over bench/grpc_throughput.py; figures:
+bench/RESULTS.md, 'Measurements moved from code comments').  So the senders write a
+part's bytes once, behind a header the runtime serializes
 (:func:`peer_chunk`, :func:`job_material`), and the node parses ``PeerChunk`` and
 material-only ``JobPart`` itself, handing their bytes on as views of gRPC's receive
 buffer (:func:`parse_peer_chunk`, :func:`parse_job_part`).  On the wire these are
 ordinary protobuf: any client may still send ``pb`` messages, and these parse with
 ``pb.*.FromString``.
 
-bench/grpc_throughput.py, 2-core loopback, median of 4 runs: three nodes all to all,
-89.5 MB each, 0.47 -> 0.40 s (3.4 -> 2.8 CPU s/GB); one node to another 0.20 -> 0.16 s;
-SubmitJob of 32 MB to each of three nodes 0.216 -> 0.120 s (4.1 -> 2.4 CPU s/GB).
+bench/grpc_throughput.py times the gain for all-to-all and one-to-one peer exchanges
+and for SubmitJob (figures: bench/RESULTS.md, 'Measurements moved from code comments').
 """
 
 from __future__ import annotations

@@ -31,8 +31,9 @@ def mul_mod_array(arr: np.ndarray, factor: int, modulus: int) -> np.ndarray:
     """Every element times ``factor`` mod ``modulus``; same shape out.
 
     Used once per loaded section to leave Montgomery form (factor = R^-1) — the one
-    conversion DESIGN.md allows.  Pure Python per element: ~1 µs each, fine up to 2^16
-    and replaced by the engine's field kernels for the large sizes.
+    conversion DESIGN.md allows.  Pure Python per element: fine up to 2^16 and replaced by
+    the engine's field kernels for the large sizes
+    (figures: bench/RESULTS.md, 'Measurements moved from code comments').
     """
     shape = arr.shape
     raw = np.ascontiguousarray(arr, dtype="<u8").tobytes()

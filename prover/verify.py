@@ -6,10 +6,11 @@ the proof's points must be on their curves and πB in the order-r subgroup (G1 h
 cofactor 1), and each public input must be a canonical element of Fr, as snarkjs
 requires.
 
-``verify`` runs on gpu_msm.cpu's pairing kernels (gpu_msm/cpu/pairing.py, about 2 ms
-a proof) where numba imports, else on ``verify_py_ecc``: the same checks on py_ecc, a
-verifier nobody here wrote, about a second a proof in pure Python.  The client checks
-every proof it returns, so on a 0.6 s proving budget the second is not affordable;
+``verify`` runs on gpu_msm.cpu's pairing kernels (gpu_msm/cpu/pairing.py) where numba
+imports, else on ``verify_py_ecc``: the same checks on py_ecc, a verifier nobody here
+wrote, in pure Python and far slower.  The client checks every proof it returns, so on a
+0.6 s proving budget py_ecc's time is not affordable
+(figures: bench/RESULTS.md, 'Measurements moved from code comments');
 tests/test_pairing.py holds the two to the same verdicts.
 """
 

@@ -5,10 +5,10 @@ arrays so that elements live in registers: LLVM sees plain SSA values and no loa
 The modulus ``p`` and ``pinv`` = −p^{-1} mod 2^64 are passed as global tuples, which
 numba freezes into constants; after inlining LLVM folds them into the instructions.
 
-Why the i128 intrinsic (gpu_msm/cpu/wide.py): on this project's 2-core EPYC, one
-thread, 10^7 dependent Fq products, this CIOS took 21.6 ns per product; the same CIOS
-with 64×64 products assembled from 32-bit halves 71 ns; CIOS on 8×32-bit limbs held
-in uint64 words 77 ns.
+Why the i128 intrinsic (gpu_msm/cpu/wide.py): timed on dependent Fq products, this
+CIOS was far faster than the same CIOS with 64×64 products assembled from 32-bit halves
+and than CIOS on 8×32-bit limbs held in uint64 words
+(figures: bench/RESULTS.md, 'Measurements moved from code comments').
 """
 
 from __future__ import annotations

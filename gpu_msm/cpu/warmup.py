@@ -2,10 +2,11 @@
 
     python -m gpu_msm.cpu.warmup [--all]
 
-A fresh installation pays about 40 s of JIT compilation on its first calls (see
-bench/RESULTS.md); running this once, e.g. while building a container image, moves
-that cost out of the first proof.  Prints the seconds each kernel family took and the
-cache folder (``gpu_msm.cpu.kernel_cache``).  By default it compiles what proving,
+A fresh installation pays tens of seconds of JIT compilation on its first calls
+(figures: bench/RESULTS.md, 'Measurements moved from code comments'); running this
+once, e.g. while building a container image, moves that cost out of the first proof.
+Prints the seconds each kernel family took and the cache folder
+(``gpu_msm.cpu.kernel_cache``).  By default it compiles what proving,
 the nodes and the verifier run; ``--all`` adds what only tuning and the dealing of
 fixed-base multiples call (the XYZZ strategy, fixed-base tables).
 """
