@@ -93,18 +93,32 @@ def _prove_single(zkey_path, wtns_path, proof_path, public_path, check: bool, ou
     return EXIT_OK
 
 
-def _prove_local(zkey_path, wtns_path, proof_path, public_path, n_parties: int, out=sys.stderr, engine=None):
+def _prove_local(zkey_path, wtns_path, proof_path, public_path, n_parties: int, out=sys.stderr, engine=None,
+                 threshold: int | None = None):
     from cme.assembly import JobFailed
-    from cme.local_run import prove_local
+    from cme.shamir import check_threshold
     from prover.snarkjs_json import write_proof, write_public
     from prover.wtns import read_wtns
     from prover.zkey import read_zkey
 
-    if n_parties < 2:
+    if threshold is not None:
+        try:
+            check_threshold(n_parties, threshold)
+        except ValueError as e:
+            raise BadInput(f"--local {n_parties} --threshold {threshold}: {e}") from None
+    elif n_parties < 2:
         raise BadInput(f"--local {n_parties}: additive sharing needs at least 2 parties")
     zkey, wtns = read_zkey(zkey_path), read_wtns(wtns_path)
     try:
-        proof, public, report = prove_local(zkey, wtns, n_parties, engine=engine)
+        if threshold is None:
+            from cme.local_run import prove_local
+            proof, public, report = prove_local(zkey, wtns, n_parties, engine=engine)
+            sent = ", ".join(f"{i}: {s['bytes_sent']}" for i, s in sorted(report.party_stats.items()))
+            how = f"bytes sent per party {{{sent}}}"
+        else:
+            from cme.threshold_run import prove_local_threshold
+            proof, public, report = prove_local_threshold(zkey, wtns, n_parties, threshold, engine=engine)
+            how = f"Shamir shares of degree {threshold}, nothing sent between parties"
     except JobFailed as e:
         print(f"coprove: the collaborative job failed: {e}; nothing written", file=out)
         return EXIT_INVALID
@@ -112,10 +126,9 @@ def _prove_local(zkey_path, wtns_path, proof_path, public_path, n_parties: int, 
         (proof_path, lambda p: write_proof(p, proof.pi_a, proof.pi_b, proof.pi_c)),
         (public_path, lambda p: write_public(p, public)),
     ])
-    sent = ", ".join(f"{i}: {s['bytes_sent']}" for i, s in sorted(report.party_stats.items()))
     print(
         f"proof written to {proof_path} and {public_path} ({n_parties} parties in this process, "
-        f"{report.seconds:.2f}s; client upload {report.upload_bytes} bytes; bytes sent per party {{{sent}}})",
+        f"{report.seconds:.2f}s; client upload {report.upload_bytes} bytes; {how})",
         file=out,
     )
     return EXIT_OK
@@ -155,8 +168,12 @@ def _prove_committee(args, out=sys.stderr):
 def cmd_prove(args):
     if args.committee is not None:
         return _prove_committee(args)
+    if args.threshold is not None and args.local is None:
+        raise BadInput("--threshold applies to --local N only: threshold mode on a committee's nodes "
+                       "is not built yet")
     if args.local is not None:
-        return _prove_local(args.zkey, args.witness, args.proof, args.public, args.local, engine=args.engine)
+        return _prove_local(args.zkey, args.witness, args.proof, args.public, args.local, engine=args.engine,
+                            threshold=args.threshold)
     if not args.single:
         raise BadInput(
             "choose how to prove: --committee FILE (the network), --local N (N parties in "
@@ -409,6 +426,10 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--local", type=int, metavar="N",
                       help="N parties holding additive shares, run as threads in this process")
     mode.add_argument("--committee", metavar="FILE", help="prove on the nodes of this committee file (TOML)")
+    pr.add_argument("--threshold", type=int, metavar="T",
+                    help="with --local N: threshold mode, T-of-N Shamir shares (private against any T "
+                         "parties, needs N >= 2T+1, survives N-2T-1 failed or lying parties); "
+                         "default: additive shares")
     pr.add_argument("--deadline", type=float, default=600.0, help="seconds the nodes get for the job")
     pr.add_argument("--engine", choices=["reference", "cpu", "cuda"],
                     help="for --single and --local: where the work runs (default: cuda if a GPU is "
