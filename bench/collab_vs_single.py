@@ -6,6 +6,8 @@ Same mul-chain circuits as bench/single_vs_snarkjs.py. For each size: the single
 prover's time (with the same py_ecc check of the proof the collaborative client makes), the N-party job's time (all parties' work runs in one process, so the
 sum of their compute is what is timed; on separate machines they would overlap),
 each party's CPU time (its thread's, so waits for the GIL are not counted), the client's upload and the bytes each party sent.
+``--threshold T`` also runs threshold mode (degree-T Shamir shares, the parties one after
+another, nothing between them) and reports its slowest party against the single party.
 Writes bench/results/collab_vs_single.{json,png}.
 """
 
@@ -27,6 +29,7 @@ import circuit_builder as cb  # noqa: E402
 from plotting import line_chart  # noqa: E402
 
 from cme.local_run import prove_local  # noqa: E402
+from cme.threshold_run import prove_local_threshold  # noqa: E402
 from prover.plain import prove_single  # noqa: E402
 from prover.snarkjs_json import vkey_object_from_zkey  # noqa: E402
 from prover.verify import verify  # noqa: E402
@@ -41,6 +44,8 @@ def main(argv=None):
     ap.add_argument("--ptau", type=Path, default=cb.PTAU)
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     ap.add_argument("--engine", default="cpu", choices=["reference", "cpu", "cuda"])
+    ap.add_argument("--threshold", type=int, default=None, metavar="T",
+                    help="also run threshold mode (degree-T Shamir shares) with the same parties")
     args = ap.parse_args(argv)
 
     tools = cb.install_npm_tools()
@@ -63,18 +68,32 @@ def main(argv=None):
         collab, _, report = prove_local(zkey, wtns, args.parties, r, s, engine=args.engine)
         t_collab = time.perf_counter() - t0
         assert collab == single, f"2^{k}: collaborative proof differs from the single-party one"
+        threshold = None
+        if args.threshold is not None:
+            t0 = time.perf_counter()
+            shamir, _, t_report = prove_local_threshold(zkey, wtns, args.parties, args.threshold, r, s,
+                                                        engine=args.engine)
+            t_threshold = time.perf_counter() - t0
+            assert shamir == single, f"2^{k}: threshold proof differs from the single-party one"
+            party_s = [sum(v for key, v in st.items() if "." not in key) for st in t_report.party_timings.values()]
+            threshold = {"seconds": t_threshold, "ratio": t_threshold / t_single,
+                         "max_party_stage_s": max(party_s), "upload_bytes": t_report.upload_bytes}
         per_party = dict(report.party_cpu)
         sent = {i: st["bytes_sent"] for i, st in report.party_stats.items()}
         row = {
             "log2_domain": k, "n_vars": zkey.n_vars, "parties": args.parties,
             "single_s": t_single, "collab_s": t_collab, "ratio": t_collab / t_single,
             "party_compute_s": per_party, "max_party_compute_s": max(per_party.values()),
-            "upload_bytes": report.upload_bytes, "bytes_sent_per_party": sent,
+            "upload_bytes": report.upload_bytes, "bytes_sent_per_party": sent, "threshold": threshold,
         }
         rows.append(row)
         print(f"2^{k}: single {t_single:.2f}s  {args.parties}-party {t_collab:.2f}s (x{row['ratio']:.2f}); "
               f"slowest party CPU {row['max_party_compute_s']:.2f}s; upload {report.upload_bytes} B; "
               f"sent per party {sorted(sent.values())}", flush=True)
+        if threshold is not None:
+            print(f"      threshold t={args.threshold}: {threshold['seconds']:.2f}s (x{threshold['ratio']:.2f}); "
+                  f"slowest party's stages {threshold['max_party_stage_s']:.2f}s; upload {threshold['upload_bytes']} B; "
+                  "sent between parties 0 B", flush=True)
 
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "collab_vs_single.json").write_text(json.dumps({
@@ -88,6 +107,14 @@ def main(argv=None):
     for r in rows:
         print(f"| 2^{r['log2_domain']} | {r['single_s']:.2f} | {r['collab_s']:.2f} | {r['ratio']:.2f} | "
               f"{r['max_party_compute_s']:.2f} | {r['upload_bytes']} | {max(r['bytes_sent_per_party'].values())} |")
+    if args.threshold is not None:
+        print(f"\n| domain | single (s) | threshold t={args.threshold}, {args.parties} parties, one process (s) | ratio "
+              "| slowest party's stages (s) | slowest party / single | client upload (bytes) |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
+        for r in rows:
+            t = r["threshold"]
+            print(f"| 2^{r['log2_domain']} | {r['single_s']:.2f} | {t['seconds']:.2f} | {t['ratio']:.2f} | "
+                  f"{t['max_party_stage_s']:.2f} | {t['max_party_stage_s'] / r['single_s']:.2f} | {t['upload_bytes']} |")
 
 
 def _plot(rows, path):
