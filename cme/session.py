@@ -27,6 +27,11 @@ from prover.limbs import limbs_to_ints
 from prover.snarkjs_json import vkey_object_from_zkey
 
 
+# each subset costs a recombination and a pairing check: past this many, the job fails
+# rather than trying every subset of a large committee
+MAX_SUBSETS = 256
+
+
 class _Completion:
     """What every mode's client holds: the key, the public inputs, r and s, and the
     blinding's own points, computed in a thread while the parties work."""
@@ -129,7 +134,10 @@ class ThresholdSession(_Completion):
                 raise JobFailed(f"{len(parts)} usable outputs of {self.n_parties} parties; threshold "
                                 f"{self.threshold} needs {self.needed}" +
                                 (f" (unusable: parties {bad})" if bad else ""))
-            for subset in combinations(list(parts), self.needed):
+            for tried, subset in enumerate(combinations(list(parts), self.needed)):
+                if tried == MAX_SUBSETS:
+                    raise JobFailed(f"no proof from the first {MAX_SUBSETS} subsets of {self.needed} "
+                                    f"outputs; nothing is returned")
                 try:
                     proof = self._finish(interpolate(parts, subset, 0))
                 except JobFailed:
