@@ -93,7 +93,7 @@ def main(argv=None):
         if threshold is not None:
             print(f"      threshold t={args.threshold}: {threshold['seconds']:.2f}s (x{threshold['ratio']:.2f}); "
                   f"slowest party's stages {threshold['max_party_stage_s']:.2f}s; upload {threshold['upload_bytes']} B; "
-                  "sent between parties 0 B", flush=True)
+                  "no transport between parties", flush=True)
 
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "collab_vs_single.json").write_text(json.dumps({

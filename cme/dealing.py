@@ -22,11 +22,9 @@ import numpy as np
 
 from cme.incoming import IncomingVector
 from cme.prg import SEED_BYTES, expand
-from gpu_msm.constants import FR_MODULUS
 from prover.engines import get_engine
-from prover.limbs import below, ints_to_limbs
+from prover.limbs import ints_to_limbs
 
-R = FR_MODULUS
 N8 = 32
 
 

@@ -31,6 +31,12 @@ def _bump(msg: M.Message) -> M.Message:
     return msg
 
 
+def wrong_msm(points: tuple) -> tuple:
+    """A party's bare MSMs (A, B1, B2, C) with C off by the generator: a wrong MSM result."""
+    a, b1, b2, c = points
+    return a, b1, b2, G1.add(c, G1.generator)
+
+
 class Misbehaving:
     def __init__(self, inner, mode: str):
         if mode not in MODES:
@@ -65,8 +71,7 @@ class Misbehaving:
             return M.encode(_bump(_decode_any(payload)))
         if mode == "wrong-msm" and kind == M.OUTPUT:
             msg = _decode_any(payload)
-            a, b1, b2, c = msg.points
-            msg.points = (a, b1, b2, G1.add(c, G1.generator))
+            msg.points = wrong_msm(msg.points)
             self._done = True
             return M.encode(msg)
         if mode == "replay" and kind == M.ROUND1_SHARES:

@@ -12,9 +12,9 @@ import time
 from dataclasses import dataclass, field
 
 from cme import messages as M
+from cme.misbehave import wrong_msm
 from cme.session import ThresholdSession
 from cme.shamir import share_of
-from prover.bn254 import G1
 from prover.groth16 import groth16_bare
 from prover.plain import PlainOps
 from prover.wtns import check_witness_for
@@ -29,7 +29,6 @@ class ThresholdReport:
     threshold: int
     upload_bytes: int
     party_timings: dict = field(default_factory=dict)  # index -> stage seconds
-    bytes_between_parties: int = 0  # nothing travels between parties in this mode
     outputs: int = 0
     missing: list = field(default_factory=list)  # parties that gave no output
     blamed: list = field(default_factory=list)  # parties whose output was unusable or off
@@ -61,7 +60,9 @@ def prove_local_threshold(zkey, wtns, n_parties: int, threshold: int, r: int | N
         if fault == "crash":
             continue
         bare, report.party_timings[i] = run_party(zkey, material, engine)
-        points = (bare.a, bare.b1, bare.b2, G1.add(bare.c, G1.generator) if fault == "wrong-msm" else bare.c)
+        points = (bare.a, bare.b1, bare.b2, bare.c)
+        if fault == "wrong-msm":
+            points = wrong_msm(points)
         outputs[i] = M.encode(M.Message(M.OUTPUT, session.job_id, i, points=points))
     report.outputs = len(outputs)
     report.missing = [i for i in range(n_parties) if i not in outputs]
