@@ -104,7 +104,11 @@ class ClientSession(_Completion):
 
 class ThresholdSession(_Completion):
     """Threshold mode: degree-t Shamir shares; the parties never talk to each other, and
-    any 2t + 1 honest outputs give the proof."""
+    any 2t + 1 honest outputs give the proof.
+
+    Outputs are ``offer``ed as they arrive: once 2t + 1 are in, each new one is tried in
+    every (2t + 1)-subset it completes, so no subset is tried twice and the client needs
+    to wait for no party beyond those that give the first proof."""
 
     def __init__(self, zkey, witness, n_parties: int, threshold: int, *,
                  blinding: tuple[int, int] | None = None, vkey=None, engine: str | None = None,
@@ -112,42 +116,72 @@ class ThresholdSession(_Completion):
         self.threshold = threshold
         self.materials = deal_shamir(witness, n_parties, threshold, engine, rng)
         super().__init__(zkey, witness, n_parties, blinding, vkey, engine, rng)
-        self.blamed: list[int] = []  # parties whose output was unusable or off, once finished
+        self.blamed: list[int] = []  # parties whose output was unusable or off
+        self.proof = None
+        self._parts: dict = {}
+        self._tried = 0
 
     @property
     def needed(self) -> int:
         return 2 * self.threshold + 1
 
+    def offer(self, index: int, raw: bytes):
+        """Party ``index``'s OUTPUT payload: the checked proof, once one verifies; None
+        while more outputs are needed.  Raises JobFailed when the subsets tried reach
+        MAX_SUBSETS.  After a proof, a late output is only checked against it."""
+        try:
+            self._parts.update(decode_outputs({index: raw}, self.job_id))
+        except JobFailed:
+            self.blamed = sorted({*self.blamed, index})
+            return self.proof
+        if self.proof is not None:
+            self._check_against(self._subset, [index])
+            return self.proof
+        if len(self._parts) < self.needed:
+            return None
+        others = [k for k in self._parts if k != index]
+        for rest in combinations(others, self.needed - 1):
+            if self._tried == MAX_SUBSETS:
+                raise JobFailed(f"no proof from the first {MAX_SUBSETS} subsets of {self.needed} "
+                                f"outputs; nothing is returned")
+            self._tried += 1
+            subset = (*rest, index)
+            try:
+                self.proof = self._finish(interpolate(self._parts, subset, 0))
+            except JobFailed:
+                continue
+            self._subset = subset
+            self._check_against(subset, [k for k in self._parts if k not in subset])
+            self.forget()
+            return self.proof
+        return None
+
+    def _check_against(self, subset, others) -> None:
+        off = [k for k in others if interpolate(self._parts, subset, alpha(k)) != self._parts[k]]
+        self.blamed = sorted({*self.blamed, *off})
+
+    def failure(self, missing=()) -> JobFailed:
+        """Why no proof came from the outputs offered (``missing``: parties that gave none)."""
+        bad = [k for k in self.blamed if k not in self._parts]
+        gone = f"; no output from parties {sorted(missing)}" if missing else ""
+        unusable = f" (unusable: parties {bad})" if bad else ""
+        if len(self._parts) < self.needed:
+            return JobFailed(f"{len(self._parts)} usable outputs of {self.n_parties} parties; threshold "
+                             f"{self.threshold} needs {self.needed}{unusable}{gone}")
+        return JobFailed(f"no {self.needed} of the {len(self._parts)} outputs give a proof that verifies: "
+                         f"more than {len(self._parts) - self.needed} of them are off, or the witness "
+                         f"does not satisfy the circuit{gone}; nothing is returned")
+
     def finish(self, raw_outputs: dict):
         """The checked proof from the outputs that arrived (party -> OUTPUT payload, in the
-        order they came): the first 2t + 1 usable ones, else other (2t + 1)-subsets until
-        one gives a proof that verifies.  ``blamed`` then lists the parties whose output
-        was malformed or disagrees with that proof's polynomial."""
-        parts, bad = {}, []
-        for i, raw in raw_outputs.items():
-            try:
-                parts.update(decode_outputs({i: raw}, self.job_id))
-            except JobFailed:
-                bad.append(i)
+        order they came); ``blamed`` then lists the parties whose output was malformed or
+        disagrees with that proof's polynomial."""
         try:
-            if len(parts) < self.needed:
-                raise JobFailed(f"{len(parts)} usable outputs of {self.n_parties} parties; threshold "
-                                f"{self.threshold} needs {self.needed}" +
-                                (f" (unusable: parties {bad})" if bad else ""))
-            for tried, subset in enumerate(combinations(list(parts), self.needed)):
-                if tried == MAX_SUBSETS:
-                    raise JobFailed(f"no proof from the first {MAX_SUBSETS} subsets of {self.needed} "
-                                    f"outputs; nothing is returned")
-                try:
-                    proof = self._finish(interpolate(parts, subset, 0))
-                except JobFailed:
-                    continue
-                off = [k for k in parts if k not in subset and interpolate(parts, subset, alpha(k)) != parts[k]]
-                self.blamed = sorted(bad + off)
-                return proof
-            raise JobFailed(f"no {self.needed} of the {len(parts)} outputs give a proof that verifies: "
-                            f"more than {len(parts) - self.needed} of them are off, or the witness "
-                            "does not satisfy the circuit; nothing is returned")
+            for i, raw in raw_outputs.items():
+                self.offer(i, raw)
+            if self.proof is None:
+                raise self.failure([k for k in range(self.n_parties) if k not in raw_outputs])
+            return self.proof
         finally:
             self.forget()
 

@@ -157,20 +157,29 @@ def _prove_committee(args, out=sys.stderr):
         (args.public, lambda p: write_public(p, public)),
     ])
     steps = ", ".join(f"{k} {v:.2f}s" for k, v in summary.steps.items())
-    print(f"proof written to {args.proof} and {args.public}: {steps}; total {time.perf_counter() - t0:.2f}s",
-          file=out)
+    sharing = committee.sharing
+    mode = (f"threshold mode, t = {sharing.threshold}, nothing sent between nodes" if sharing.is_threshold
+            else "additive mode")
+    print(f"proof written to {args.proof} and {args.public} ({mode}): {steps}; "
+          f"total {time.perf_counter() - t0:.2f}s; client upload {summary.upload_bytes} bytes", file=out)
     for name, node_steps in summary.node_steps.items():
         detail = " ".join(f"{k}={v:.2f}s" for k, v in sorted(node_steps.items()))
         print(f"  {name}: {detail} sent={summary.bytes_sent[name]}B", file=out)
+    if summary.missing:
+        print(f"  no output used from: {', '.join(summary.missing)} (failed, or cancelled once the proof "
+              f"verified)", file=out)
+    for name in summary.blamed:
+        print(f"  warning: node {name} returned an output that is off; it was left out of the proof",
+              file=out)
     return EXIT_OK
 
 
 def cmd_prove(args):
-    if args.committee is not None:
+    if args.committee is not None and args.threshold is None:
         return _prove_committee(args)
     if args.threshold is not None and args.local is None:
-        raise BadInput("--threshold applies to --local N only: threshold mode on a committee's nodes "
-                       "is not built yet")
+        raise BadInput("--threshold applies to --local N only; for a committee's nodes write "
+                       "[sharing] scheme = \"shamir\", threshold = T in the committee file")
     if args.local is not None:
         return _prove_local(args.zkey, args.witness, args.proof, args.public, args.local, engine=args.engine,
                             threshold=args.threshold)
@@ -215,6 +224,8 @@ def cmd_export_vkey(args):
 
 
 def cmd_demo(args):
+    if args.single and (args.threshold is not None or args.nodes is not None):
+        raise BadInput("demo --single proves in this process: --threshold and --nodes are for the nodes' demo")
     out_dir = args.out or tempfile.mkdtemp(prefix="coprove-demo-")
     os.makedirs(out_dir, exist_ok=True)
     circuit = resources.files("coordinator_free") / "demo_circuit"
@@ -227,27 +238,41 @@ def cmd_demo(args):
                   file=sys.stderr)
             rc = _prove_single(zkey, wtns, proof, public, check=True)
         else:
-            rc = _demo_network(zkey, wtns, proof, public)
+            rc = _demo_network(zkey, wtns, proof, public, args.nodes, args.threshold)
         if rc == EXIT_OK:
             print(f"demo: verify with `coprove verify {vkey} {public} {proof}`"
                   f" or `snarkjs groth16 verify {vkey} {public} {proof}`", file=sys.stderr)
     return rc
 
 
-def _demo_network(zkey, wtns, proof, public):
+def _demo_network(zkey, wtns, proof, public, n_nodes: int | None = None, threshold: int | None = None):
     from coordinator_free.localnet import LocalNetwork
     from prover.snarkjs_json import read_proof, read_public
     from prover.verify import verify
     from prover.snarkjs_json import vkey_object_from_zkey
     from prover.zkey import read_zkey
 
+    from cme.shamir import check_threshold
+
+    if n_nodes is None:
+        n_nodes = 3 if threshold is None else 2 * threshold + 1
+    try:
+        if threshold is not None:
+            check_threshold(n_nodes, threshold)
+        elif n_nodes < 2:
+            raise ValueError("additive sharing needs at least 2 nodes")
+    except ValueError as e:
+        raise BadInput(f"demo --nodes {n_nodes}" + (f" --threshold {threshold}" if threshold else "")
+                       + f": {e}") from None
     t0 = time.perf_counter()
     _warm_cpu_engine()
     import gpu_msm
     gpu = "cuda" in gpu_msm.available_backends()
-    print(f"demo: starting three nodes on loopback (ephemeral keys, mutual TLS, "
-          f"{'sharing GPU 0' if gpu else 'CPU engine'})", file=sys.stderr)
-    with LocalNetwork(3, extra_args=["--gpu", "0"] if gpu else []) as net:
+    mode = (f"threshold mode, t = {threshold}: any {2 * threshold + 1} nodes' outputs make the proof"
+            if threshold is not None else "additive mode")
+    print(f"demo: starting {n_nodes} nodes on loopback (ephemeral keys, mutual TLS, "
+          f"{'sharing GPU 0' if gpu else 'CPU engine'}; {mode})", file=sys.stderr)
+    with LocalNetwork(n_nodes, extra_args=["--gpu", "0"] if gpu else [], threshold=threshold) as net:
         print(f"demo: nodes up in {time.perf_counter() - t0:.1f}s: "
               + ", ".join(f"{n} at {a}" for n, a in net.addresses.items()), file=sys.stderr)
         ns = argparse.Namespace(zkey=zkey, witness=wtns, proof=proof, public=public,
@@ -450,6 +475,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     de = sub.add_parser("demo", help="start three local nodes, prove the bundled circuit, verify, stop")
     de.add_argument("--single", action="store_true", help="prove in this process instead (no nodes)")
+    de.add_argument("--threshold", type=int, metavar="T",
+                    help="threshold mode: T-of-N Shamir shares, no traffic between nodes "
+                         "(default nodes: 2T+1)")
+    de.add_argument("--nodes", type=int, metavar="N", help="how many nodes (default 3, or 2T+1 with --threshold)")
     de.add_argument("--out", help="folder for proof.json and public.json (default: a new temporary folder)")
     de.set_defaults(fn=cmd_demo)
 

@@ -28,6 +28,9 @@ from coordinator_free import identity as ident
 from coordinator_free import wire
 from coordinator_free.jobs import BLAMED_PARTY_KEY
 from coordinator_free.mesh import SERVER_NAME
+from coordinator_free.node_errors import NodeFailed
+from coordinator_free.node_errors import rpc_why as _why
+from coordinator_free.threshold_job import prove_threshold
 from prover.limbs import limbs_to_ints
 from prover.snarkjs_json import vkey_object_from_zkey
 from prover.wtns import check_witness_for, read_wtns
@@ -44,14 +47,7 @@ CHUNK = 4 << 20
 SUBMIT_ORDER_WAIT = 5.0
 RPC_SECONDS = 30.0
 CANCEL_TIMEOUT_S = 5.0  # per CancelJob call to a node of a failed job
-
-
-class NodeFailed(RuntimeError):
-    """One node made the attempt fail; ``node`` is its committee entry."""
-
-    def __init__(self, node, step: str, detail: str):
-        self.node, self.step = node, step
-        super().__init__(f"node {node.name} ({node.address}) failed during {step}: {detail}")
+THRESHOLD_CANCEL_WAIT_S = 1.0  # what close() waits for a threshold job's cancellations
 
 
 class NoValidProof(RuntimeError):
@@ -66,6 +62,8 @@ class ProveSummary:
     bytes_sent: dict = field(default_factory=dict)  # node name -> bytes to peers
     upload_bytes: int = 0
     failures: list = field(default_factory=list)
+    missing: list = field(default_factory=list)  # threshold mode: nodes whose output never came
+    blamed: list = field(default_factory=list)  # threshold mode: nodes whose output was off
 
 
 class Client:
@@ -93,6 +91,7 @@ class Client:
         self.progress = progress or (lambda step, detail: None)
         self._channels = {}
         self._cancelling: list[threading.Thread] = []
+        self._cancel_calls: list = []  # threshold mode's CancelJob futures
 
     def close(self):
         if self._dealer is not None:
@@ -104,6 +103,15 @@ class Client:
         for th in self._cancelling:
             th.join(CANCEL_TIMEOUT_S + 1)
         self._cancelling.clear()
+        # a threshold job's slow nodes are told to stop, but a hung one must not hold up
+        # the client: a short wait for the answers, then the channels close under them
+        end = time.monotonic() + THRESHOLD_CANCEL_WAIT_S
+        for fut in self._cancel_calls:
+            try:
+                fut.result(timeout=max(0.0, end - time.monotonic()))
+            except Exception:  # noqa: BLE001 (gone, finished or slow: nothing to do)
+                pass
+        self._cancel_calls.clear()
         for ch in self._channels.values():
             ch.close()
         self._channels.clear()
@@ -134,6 +142,9 @@ class Client:
         w = wtns.values  # canonical limbs: dealing takes them as they are (no ints at 2^20)
         public = limbs_to_ints(w[1:zkey.n_public + 1])
         vkey = vkey_object_from_zkey(zkey)
+        if self.committee.sharing.is_threshold:
+            summary = ProveSummary(attempts=1)
+            return prove_threshold(self, zkey, zkey_path, w, vkey, summary), public, summary
         members = list(self.committee.nodes)
         spares = list(self.committee.spares)
         summary = ProveSummary()
@@ -302,14 +313,15 @@ class Client:
             raise NodeFailed(node, "upload", _why(e)) from None
 
     def _submit(self, node, job_id, sha, index, parties, deadline_ms, material: list,
-                after: threading.Event | None = None, then: threading.Event | None = None):
+                after: threading.Event | None = None, then: threading.Event | None = None,
+                threshold: int = 0):
         """``material``: its pieces (``cme.material.material_buffers``); the first, the
         header and seed, goes alone, so the node starts the job on
         it while the correction vectors follow: once ``after`` is set (waited for at most
         SUBMIT_ORDER_WAIT seconds), and ``then`` is set when they are handed to gRPC."""
         manifest = pb.JobManifest(job_id=job_id, circuit_sha256=sha, n_parties=len(parties),
                                   party_index=index, parties=parties, deadline_unix_ms=deadline_ms,
-                                  material_size=sum(len(p) for p in material))
+                                  material_size=sum(len(p) for p in material), threshold=threshold)
 
         def parts():  # in wire form: each material byte is copied once here, not four times
             try:
@@ -345,6 +357,14 @@ class Client:
                     raise NodeFailed(members[blamed], "job", f"reported by {node.name}: {detail}") from None
             raise NodeFailed(node, "job", detail) from None
 
+    def _cancel_soon(self, node, job_id):
+        """CancelJob without waiting for the answer (close() waits a little for it)."""
+        try:
+            fut = self._stub(node).CancelJob.future(pb.JobRef(job_id=job_id), timeout=CANCEL_TIMEOUT_S)
+        except Exception:  # noqa: BLE001 (a channel already closed: nothing to cancel)
+            return
+        self._cancel_calls.append(fut)
+
     def _cancel(self, node, job_id):
         try:
             self._stub(node).CancelJob(pb.JobRef(job_id=job_id), timeout=CANCEL_TIMEOUT_S)
@@ -357,10 +377,6 @@ def _blamed_party(e: grpc.RpcError) -> int | None:
         if key == BLAMED_PARTY_KEY and value.isdigit():
             return int(value)
     return None
-
-
-def _why(e: grpc.RpcError) -> str:
-    return f"{e.code().name}: {e.details()}"
 
 
 def _size(path) -> int:

@@ -11,6 +11,10 @@ them.  TOML, read with ``tomllib``::
     key = "client.key"
     cert = "client.crt"
     [[trusted_client]]            # optional: who may submit jobs (name, fingerprint, cert)
+    [sharing]                     # optional: how the client shares the witness
+    scheme = "shamir"             # or "additive" (the default: private against N−1 of N)
+    threshold = 1                 # shamir only: private against any 1 colluding node;
+                                  # needs at least 2·threshold + 1 nodes
 
 Every error is a :class:`CommitteeError` whose message starts with the file and the
 entry, e.g. ``committee.toml: node[2] (carol): certificate carol.crt has fingerprint
@@ -32,7 +36,8 @@ from coordinator_free import identity as ident
 MIN_NODES = 2
 _MEMBER_KEYS = {"name", "address", "fingerprint", "cert"}
 _CLIENT_KEYS = {"name", "fingerprint", "cert"}  # a trusted client listens nowhere
-_SECTIONS = {"node", "spare", "client", "trusted_client"}
+_SECTIONS = {"node", "spare", "client", "trusted_client", "sharing"}
+SCHEMES = ("additive", "shamir")
 
 
 class CommitteeError(ValueError):
@@ -52,6 +57,19 @@ class Member:
 
 
 @dataclass(frozen=True)
+class Sharing:
+    """How the client shares the witness: ``additive`` (N-of-N, one round between the
+    nodes) or ``shamir`` with ``threshold`` t (any 2t + 1 nodes' outputs, no traffic
+    between nodes)."""
+    scheme: str = "additive"
+    threshold: int | None = None
+
+    @property
+    def is_threshold(self) -> bool:
+        return self.scheme == "shamir"
+
+
+@dataclass(frozen=True)
 class Committee:
     nodes: list[Member]
     spares: list[Member] = field(default_factory=list)
@@ -59,6 +77,7 @@ class Committee:
     client_cert: Path | None = None
     trusted_clients: list[Member] = field(default_factory=list)
     path: Path | None = None
+    sharing: Sharing = field(default_factory=Sharing)
 
     def trust_bundle(self) -> list[bytes]:
         """Certificates a node's server accepts callers from: nodes, spares, clients."""
@@ -101,7 +120,7 @@ def load_committee(path) -> Committee:
     unknown = set(doc) - _SECTIONS
     if unknown:
         fail("", f"unknown section {sorted(unknown)[0]!r}; expected [[node]], [[spare]], "
-                 "[client] or [[trusted_client]]")
+                 "[client], [[trusted_client]] or [sharing]")
     nodes = _members(path, doc, "node", _MEMBER_KEYS, fail)
     spares = _members(path, doc, "spare", _MEMBER_KEYS, fail)
     clients = _members(path, doc, "trusted_client", _CLIENT_KEYS, fail)
@@ -109,10 +128,12 @@ def load_committee(path) -> Committee:
         fail("", f"needs at least {MIN_NODES} [[node]] entries, found {len(nodes)}")
     _check_unique(nodes, spares, clients, fail)
     client_key, client_cert = _client_section(path, doc, fail)
-    return Committee(nodes, spares, client_key, client_cert, clients, path)
+    sharing = _sharing_section(doc, len(nodes), fail)
+    return Committee(nodes, spares, client_key, client_cert, clients, path, sharing)
 
 
-def write_committee(path, nodes, spares=(), client=None, trusted_clients=()) -> Committee:
+def write_committee(path, nodes, spares=(), client=None, trusted_clients=(),
+                    sharing: Sharing | None = None) -> Committee:
     """Write a committee file (and ``<name>.crt`` beside it for each member whose
     certificate is not there yet), then load it back, so what is returned is checked.
 
@@ -130,6 +151,8 @@ def write_committee(path, nodes, spares=(), client=None, trusted_clients=()) -> 
                 lines.append(f"address = {_q(m.address or '')}")
             lines += [f"fingerprint = {_q(m.fingerprint)}",
                       f"cert = {_q(_place_cert(here, m))}", ""]
+    if sharing is not None and sharing.is_threshold:
+        lines += ["[sharing]", f"scheme = {_q(sharing.scheme)}", f"threshold = {sharing.threshold}", ""]
     if client is not None:
         key, cert = ((client.key_path, client.cert_path)
                      if isinstance(client, ident.Identity) else client)
@@ -248,6 +271,34 @@ def _client_section(path: Path, doc: dict, fail):
             fail("client", f"{k!r} must be a non-empty string (a path relative to this file)")
     # Existence is checked by client_identity(): nodes share this file without the key.
     return path.parent / section["key"], path.parent / section["cert"]
+
+
+def _sharing_section(doc: dict, n_nodes: int, fail) -> Sharing:
+    section = doc.get("sharing")
+    if section is None:
+        return Sharing()
+    if not isinstance(section, dict):
+        fail("sharing", "must be a table: write [sharing] with scheme (and threshold)")
+    for k in sorted(set(section) - {"scheme", "threshold"}):
+        fail("sharing", f"unknown key {k!r}; expected scheme, threshold")
+    scheme = section.get("scheme", "additive")
+    if scheme not in SCHEMES:
+        fail("sharing.scheme", f"unknown scheme {scheme!r}; one of {', '.join(SCHEMES)}")
+    t = section.get("threshold")
+    if scheme == "additive":
+        if t is not None:
+            fail("sharing.threshold", "applies to scheme = \"shamir\" only (the additive scheme is "
+                                      "private against all but one node)")
+        return Sharing()
+    if t is None:
+        fail("sharing.threshold", "missing: scheme = \"shamir\" needs the number of colluding nodes "
+                                  "it is private against")
+    if type(t) is not int or t < 1:
+        fail("sharing.threshold", f"{t!r} must be a whole number, at least 1")
+    if 2 * t + 1 > n_nodes:
+        fail("sharing.threshold", f"threshold {t} needs at least {2 * t + 1} [[node]] entries "
+                                  f"(2·threshold + 1), the committee lists {n_nodes}")
+    return Sharing("shamir", t)
 
 
 # --- writing -----------------------------------------------------------------------

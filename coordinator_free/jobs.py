@@ -46,6 +46,7 @@ class Job:
     parties: list
     deadline: float  # time.monotonic() seconds
     max_buffered: int
+    threshold: int = 0  # 0: additive mode; t: threshold mode (no peer messages at all)
     state: str = RUNNING
     error: str = ""
     blamed: int | None = None  # the party this node holds responsible for a failure

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from coordinator_free import identity as ident
-from coordinator_free.committee import Member, write_committee
+from coordinator_free.committee import Member, Sharing, write_committee
 
 
 def coprove_command() -> tuple[list[str], dict[str, str]]:
@@ -58,7 +58,9 @@ def _free_ports(k: int) -> list[int]:
 
 class LocalNetwork:
     def __init__(self, n_nodes: int = 3, n_spares: int = 0, workdir=None, extra_args=(), start_timeout=60.0,
-                 node_args: dict | None = None, advertise=None):
+                 node_args: dict | None = None, advertise=None, threshold: int | None = None):
+        """``threshold``: the committee file gets ``[sharing] scheme = "shamir"`` with it
+        (threshold mode); None leaves the additive default."""
         self._tmp = None if workdir else tempfile.TemporaryDirectory(prefix="coprove-net-")
         self.dir = Path(workdir or self._tmp.name)
         self.keys = self.dir / "keys"
@@ -69,6 +71,7 @@ class LocalNetwork:
         # advertise(name, real_address) -> the address peers and the client dial (a proxy, in tests)
         self.advertise = advertise or (lambda name, address: address)
         self.start_timeout = start_timeout
+        self.threshold = threshold
         self.procs: dict[str, subprocess.Popen] = {}
         self.logs: dict[str, list[str]] = {}
         self.committee_path = self.dir / "committee.toml"
@@ -87,7 +90,8 @@ class LocalNetwork:
         members = [Member.from_identity(ids[n], self.advertise(n, self.addresses[n])) for n in self.names]
         self.committee = write_committee(
             self.committee_path, members[:self.n_nodes], members[self.n_nodes:],
-            client=client, trusted_clients=[Member.from_identity(client)])
+            client=client, trusted_clients=[Member.from_identity(client)],
+            sharing=None if self.threshold is None else Sharing("shamir", self.threshold))
         for n in self.names:
             self.start_node(n)
         return self

@@ -14,6 +14,9 @@ class NodeMetrics:
         self.bytes_sent = Counter("coprove_peer_bytes_sent_total", "Bytes sent to peers", registry=self.registry)
         self.bytes_received = Counter("coprove_peer_bytes_received_total", "Bytes received from peers",
                                       registry=self.registry)
+        self.refused_peer_parts = Counter("coprove_peer_parts_refused_total",
+                                          "Peer parts refused unread (sent to a threshold job)",
+                                          registry=self.registry)
         self.step_seconds = Histogram("coprove_step_seconds", "Seconds per proving step", ["step"],
                                       registry=self.registry,
                                       buckets=(0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300))

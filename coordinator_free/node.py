@@ -21,8 +21,13 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
+from cme import messages as M
 from cme.material import MaterialError, MaterialStream
+from cme.misbehave import wrong_msm
 from cme.party import run_party
+from cme.shamir import check_threshold
+from cme.shamir_material import ShamirStream
+from cme.threshold_run import run_party as run_threshold_party
 from coordinator_free import __version__
 from coordinator_free import identity as ident
 from coordinator_free import wire
@@ -148,8 +153,12 @@ class NodeService(rpc.NodeServicer):
         m = first.manifest
         self.faults.at("submit")
         zkey, parties = self._check_manifest(m, context)
-        stream = MaterialStream(index=m.party_index, n_parties=m.n_parties, n_vars=zkey.n_vars,
-                                domain_size=zkey.domain_size)
+        if m.threshold:
+            stream = ShamirStream(index=m.party_index, n_parties=m.n_parties, threshold=m.threshold,
+                                  n_vars=zkey.n_vars)
+        else:
+            stream = MaterialStream(index=m.party_index, n_parties=m.n_parties, n_vars=zkey.n_vars,
+                                    domain_size=zkey.domain_size)
         if m.material_size != stream.size:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                           f"manifest announces {m.material_size} bytes of material, expected {stream.size}")
@@ -192,7 +201,8 @@ class NodeService(rpc.NodeServicer):
     def _start_job(self, m, zkey, parties, material, client, context) -> Job:
         seconds_left = (m.deadline_unix_ms / 1000.0) - time.time()
         job = Job(bytes(m.job_id), m.circuit_sha256, m.party_index, parties,
-                  time.monotonic() + seconds_left, max_buffered=_buffer_limit(zkey.domain_size, m.n_parties))
+                  time.monotonic() + seconds_left, threshold=m.threshold,
+                  max_buffered=0 if m.threshold else _buffer_limit(zkey.domain_size, m.n_parties))
         with self._lock:
             if job.job_id in self.jobs:
                 context.abort(grpc.StatusCode.ALREADY_EXISTS, f"job {job.job_id.hex()} exists")
@@ -205,7 +215,8 @@ class NodeService(rpc.NodeServicer):
                                   name=f"job-{job.job_id.hex()[:8]}")
             self.threads[job.job_id] = th
         self.metrics.running.inc()
-        self._log(job, "accepted", f"circuit={m.circuit_sha256[:12]} parties={m.n_parties} "
+        mode = f"threshold={m.threshold}" if m.threshold else "additive"
+        self._log(job, "accepted", f"circuit={m.circuit_sha256[:12]} parties={m.n_parties} {mode} "
                                    f"deadline_in={seconds_left:.1f}s")
         th.start()
         return job
@@ -237,6 +248,11 @@ class NodeService(rpc.NodeServicer):
             bad(f"{len(m.parties)} parties listed for n_parties = {m.n_parties} (at least 2)")
         if m.party_index >= m.n_parties:
             bad(f"party index {m.party_index} out of range")
+        if m.threshold:
+            try:
+                check_threshold(m.n_parties, m.threshold)
+            except ValueError as e:
+                bad(str(e))
         parties = []
         for i, p in enumerate(m.parties):
             if p.index != i:
@@ -254,6 +270,8 @@ class NodeService(rpc.NodeServicer):
         return self.registry.get(m.circuit_sha256), parties
 
     def _run(self, job: Job, zkey, material):
+        if job.threshold:
+            return self._run_threshold(job, zkey, material)
         try:
             self.faults.at("start")
             bind_thread()
@@ -290,6 +308,38 @@ class NodeService(rpc.NodeServicer):
             self.metrics.running.dec()
             self.metrics.bytes_sent.inc(job.bytes_sent)
             self.metrics.bytes_received.inc(job.bytes_received)
+
+    def _run_threshold(self, job: Job, zkey, material):
+        """Threshold mode: the single-party routine on this node's Shamir share, alone; the
+        output is its bare MSMs, held for the client.  Nothing goes to any peer."""
+        try:
+            self.faults.at("start")
+            bind_thread()
+            self._log(job, "local work", "starting (threshold mode: no peer traffic)")
+            bare, timings = run_threshold_party(zkey, material)
+            material.wipe()
+            points = (bare.a, bare.b1, bare.b2, bare.c)
+            if self.cfg.misbehave == "wrong-msm":
+                points = wrong_msm(points)
+            elif self.cfg.misbehave:
+                self._log(job, "misbehave", f"{self.cfg.misbehave} corrupts peer messages; a threshold job "
+                                            "has none", logging.WARNING)
+            self.faults.at("output")
+            job.steps = dict(timings)
+            job.output = M.encode(M.Message(M.OUTPUT, job.job_id, job.index, points=points))
+            if job.finish(DONE):
+                self.metrics.jobs.labels("done").inc()
+            for step, secs in sorted(job.steps.items()):
+                self.metrics.step_seconds.labels(step).observe(secs)
+                self._log(job, step, f"seconds={secs:.3f}")
+            self._log(job, "done", "sent=0B received=0B (threshold mode)")
+        except Exception as e:  # any failure ends this job only; the daemon keeps serving
+            if job.finish(FAILED, str(e)):
+                self.metrics.jobs.labels("failed").inc()
+            self._log(job, "failed", str(e), logging.WARNING)
+        finally:
+            material.wipe()
+            self.metrics.running.dec()
 
     def _log(self, job, step, detail, level=logging.INFO):
         log.log(level, "job=%s party=%d step=%s %s", job.job_id.hex()[:12], job.index, step, detail)
@@ -336,6 +386,10 @@ class NodeService(rpc.NodeServicer):
             # the client may not have reached this node yet: the sender retries
             context.abort(grpc.StatusCode.NOT_FOUND, f"unknown job {request.job_id.hex()[:64]}")
         fp = ident.peer_fingerprint(context)
+        if job.threshold:
+            self.metrics.refused_peer_parts.inc()
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION,
+                          f"job {job.job_id.hex()[:12]} is a threshold job: its parties exchange nothing")
         if not request.sender < job.n_parties or job.parties[request.sender].fingerprint != fp:
             context.abort(grpc.StatusCode.PERMISSION_DENIED,
                           f"certificate {fp} is not party {request.sender} of this job")

@@ -53,7 +53,7 @@ class Party(_message.Message):
     def __init__(self, index: _Optional[int] = ..., name: _Optional[str] = ..., address: _Optional[str] = ..., fingerprint: _Optional[str] = ...) -> None: ...
 
 class JobManifest(_message.Message):
-    __slots__ = ("job_id", "circuit_sha256", "n_parties", "party_index", "parties", "deadline_unix_ms", "material_size")
+    __slots__ = ("job_id", "circuit_sha256", "n_parties", "party_index", "parties", "deadline_unix_ms", "material_size", "threshold")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     CIRCUIT_SHA256_FIELD_NUMBER: _ClassVar[int]
     N_PARTIES_FIELD_NUMBER: _ClassVar[int]
@@ -61,6 +61,7 @@ class JobManifest(_message.Message):
     PARTIES_FIELD_NUMBER: _ClassVar[int]
     DEADLINE_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
     MATERIAL_SIZE_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLD_FIELD_NUMBER: _ClassVar[int]
     job_id: bytes
     circuit_sha256: str
     n_parties: int
@@ -68,7 +69,8 @@ class JobManifest(_message.Message):
     parties: _containers.RepeatedCompositeFieldContainer[Party]
     deadline_unix_ms: int
     material_size: int
-    def __init__(self, job_id: _Optional[bytes] = ..., circuit_sha256: _Optional[str] = ..., n_parties: _Optional[int] = ..., party_index: _Optional[int] = ..., parties: _Optional[_Iterable[_Union[Party, _Mapping]]] = ..., deadline_unix_ms: _Optional[int] = ..., material_size: _Optional[int] = ...) -> None: ...
+    threshold: int
+    def __init__(self, job_id: _Optional[bytes] = ..., circuit_sha256: _Optional[str] = ..., n_parties: _Optional[int] = ..., party_index: _Optional[int] = ..., parties: _Optional[_Iterable[_Union[Party, _Mapping]]] = ..., deadline_unix_ms: _Optional[int] = ..., material_size: _Optional[int] = ..., threshold: _Optional[int] = ...) -> None: ...
 
 class JobPart(_message.Message):
     __slots__ = ("manifest", "material")
