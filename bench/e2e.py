@@ -1,7 +1,8 @@
 """End to end: a network of nodes on loopback proves mul-chain circuits; against the
 single-party prover on the same device, and snarkjs where node is installed.
 
-    python bench/e2e.py [--sizes 16,18,20] [--nodes 3] [--reps 3] [--inflight 4]
+    python bench/e2e.py [--sizes 16,18,20] [--nodes 3] [--mode additive|threshold|both]
+                        [--threshold 1] [--reps 3] [--inflight 4]
                         [--jobs 8] [--engine cuda|cpu] [--snarkjs PATH]
                         [--cache ~/.cache/coprove/bench] [--out bench/results/e2e.json]
                         [--keep-proof DIR]
@@ -14,9 +15,11 @@ machine), or on the CPU engine.  Per size:
 
 - single: ``prove_single`` on the same engine in this process (median of --reps after
   a warm-up), with its per-stage seconds;
-- network: one job at a time (median of --reps after a warm-up that uploads the circuit
-  and makes its bases resident): client latency and its steps (deal + submit, nodes,
-  assembly incl. the client's pairing check), each node's per-stage seconds and bytes sent;
+- network, per mode (--mode; "both" runs the additive mode and threshold mode with
+  --threshold T on a network of its own each): one job at a time (median of --reps after
+  a warm-up that uploads the circuit and makes its bases resident): client latency and
+  its steps (deal + submit, nodes, assembly incl. the client's pairing check), each
+  node's per-stage seconds, bytes it sent to peers, and the client's upload;
 - throughput: --jobs jobs with --inflight in flight, proofs per minute;
 - snarkjs: ``snarkjs groth16 prove`` on this machine's CPU, when --snarkjs is given.
 
@@ -99,7 +102,11 @@ def bench_single(paths, engine: str, reps: int) -> dict:
             "stages": {k: statistics.median(s[k] for s in stages) for k in stages[0]}}
 
 
-def bench_network(paths, n_nodes: int, engine: str, reps: int, inflight: int, jobs: int) -> dict:
+MODES = ("additive", "threshold")
+
+
+def bench_network(paths, n_nodes: int, engine: str, reps: int, inflight: int, jobs: int,
+                  threshold: int | None = None) -> dict:
     from coordinator_free.client import Client
     from coordinator_free.committee import load_committee
     from coordinator_free.localnet import LocalNetwork
@@ -112,7 +119,7 @@ def bench_network(paths, n_nodes: int, engine: str, reps: int, inflight: int, jo
     node_args = {n: ["--gpu", str(i % gpus)] for i, n in enumerate(names)} if gpus else {}
     out: dict = {"gpus": gpus, "placement": {n: a[1] if a else "cpu" for n, a in
                                              ((n, node_args.get(n)) for n in names)}}
-    with LocalNetwork(n_nodes, node_args=node_args, start_timeout=120.0) as net:
+    with LocalNetwork(n_nodes, node_args=node_args, start_timeout=120.0, threshold=threshold) as net:
         committee = load_committee(net.committee_path)
         with Client(committee, deadline_s=600.0, deal_ahead=True) as client:
             t0 = time.perf_counter()
@@ -223,12 +230,26 @@ def critical_paths(r: dict) -> list:
         segs = list(s["stages"].items())
         segs.append((UNATTRIBUTED, max(0.0, s["seconds"] - sum(s["stages"].values()))))
         bars.append(("single", segs, s["seconds"]))
-    if "network" in r:
-        n = r["network"]
-        segs = [(client_segment(k), v) for k, v in n["steps"].items()]
-        segs.append((UNATTRIBUTED, max(0.0, n["latency"] - sum(n["steps"].values()))))
-        bars.append(("network", segs, n["latency"]))
+    for label, n in networks(r):
+        # threshold mode's "first output" is part of the client's wait on the nodes
+        steps = {k: v for k, v in n["steps"].items() if k != "first output"}
+        segs = [(client_segment(k), v) for k, v in steps.items()]
+        segs.append((UNATTRIBUTED, max(0.0, n["latency"] - sum(steps.values()))))
+        bars.append((label, segs, n["latency"]))
     return bars
+
+
+def networks(r: dict) -> list:
+    """``[(label, network result)]`` of the modes run at this size: "network" is the
+    additive mode's (its key from before the threshold mode existed)."""
+    return [(label, r[key]) for key, label in (("network", "additive"), ("threshold", "threshold"))
+            if key in r]
+
+
+def node_work(net: dict) -> float:
+    """The busiest node's seconds in its top-level steps (sub-steps are inside them)."""
+    return max((sum(v for k, v in st.items() if "." not in k) for st in net["node_steps"].values()),
+               default=0.0)
 
 
 def step_colours(results: list) -> dict:
@@ -242,8 +263,9 @@ def step_colours(results: list) -> dict:
                     client.append(name)
                 elif not name.startswith("client ") and name != UNATTRIBUTED:
                     steps.add(name)
-        for st in r.get("network", {}).get("node_steps", {}).values():
-            steps.update(st)
+        for _, net in networks(r):
+            for st in net["node_steps"].values():
+                steps.update(st)
     # sub-steps last, so that they take the paler colours and the main stages the strong ones
     order = step_order(steps)
     names = client + [n for n in order if "." not in n] + [n for n in order if "." in n]
@@ -267,13 +289,13 @@ def chart(path: Path, results: list, title: str = "coprove end to end") -> None:
         return
     from matplotlib.patches import Patch
 
-    rows = [r for r in results if "single" in r or "network" in r]
+    rows = [r for r in results if "single" in r or networks(r)]
     if not rows:
         return
     colours = step_colours(rows)
     hatches = ("", "//", "..", "xx", "\\\\", "oo", "++", "--")
-    n_steps = max((len(step_order({k for st in r["network"]["node_steps"].values() for k in st}))
-                   for r in rows if "network" in r), default=4)
+    n_steps = max((len(step_order({k for _, net in networks(r) for st in net["node_steps"].values() for k in st}))
+                   for r in rows), default=4)
     row_h = max(3.6, 0.3 * n_steps + 1.2)
     fig, axes = plt.subplots(len(rows), 2, figsize=(13, row_h * len(rows) + 0.6), squeeze=False,
                              gridspec_kw={"width_ratios": [1.1, 1.6]})
@@ -301,17 +323,21 @@ def chart(path: Path, results: list, title: str = "coprove end to end") -> None:
         left.legend(handles=[Patch(color=colours[n], label=n) for n in reversed(drawn)],
                     fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
 
-        if "network" not in r:
+        nets = networks(r)
+        if not nets:
             right.text(0.5, 0.5, f"network failed: {r.get('network_error', '?')}", ha="center",
                        va="center", wrap=True, transform=right.transAxes, fontsize=9)
             right.set_axis_off()
             continue
-        net = r["network"]
-        nodes = sorted(net["node_steps"])
-        order = step_order({k for st in net["node_steps"].values() for k in st})
+        # with both modes, each node's bars are labelled with its mode
+        node_steps = {(f"{label} {n}" if len(nets) > 1 else n): st
+                      for label, net in nets for n, st in net["node_steps"].items()}
+        net = nets[0][1]
+        nodes = sorted(node_steps)
+        order = step_order({k for st in node_steps.values() for k in st})
         h = 0.8 / max(1, len(nodes))
         for j, node in enumerate(nodes):
-            st = net["node_steps"][node]
+            st = node_steps[node]
             ys = [i - 0.4 + h * (j + 0.5) for i in range(len(order))]
             right.barh(ys, [st.get(k, 0.0) for k in order], height=h, color=[colours[k] for k in order],
                        hatch=hatches[j % len(hatches)], edgecolor="white", linewidth=0.3)
@@ -343,6 +369,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="16,18,20")
     ap.add_argument("--nodes", type=int, default=3)
+    ap.add_argument("--mode", choices=[*MODES, "both"], default="both",
+                    help="additive, threshold (Shamir, --threshold T) or both, each on its own network")
+    ap.add_argument("--threshold", type=int, default=1, help="threshold mode's T (needs --nodes >= 2T+1)")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--inflight", type=int, default=4)
     ap.add_argument("--jobs", type=int, default=8, help="jobs for the throughput run (0: skip it)")
@@ -353,6 +382,9 @@ def main() -> int:
     ap.add_argument("--keep-proof", default=None, metavar="DIR")
     ap.add_argument("--skip-single", action="store_true")
     args = ap.parse_args()
+    modes = MODES if args.mode == "both" else (args.mode,)
+    if "threshold" in modes and not (args.threshold >= 1 and 2 * args.threshold + 1 <= args.nodes):
+        ap.error(f"--threshold {args.threshold} needs at least 1 and --nodes >= {2 * args.threshold + 1}")
 
     import gpu_msm
     engine = args.engine or ("cuda" if "cuda" in gpu_msm.available_backends() else "cpu")
@@ -372,22 +404,30 @@ def main() -> int:
         if not args.skip_single:
             r["single"] = bench_single(paths, engine, args.reps)
             log(f"2^{log_n} single: {r['single']['seconds']:.3f} s {r['single']['stages']}")
-        try:
-            net = bench_network(paths, args.nodes, engine, args.reps, args.inflight, args.jobs)
-        except Exception as e:  # keep the sizes that worked, and say what failed
-            log(f"2^{log_n} network FAILED: {type(e).__name__}: {e}")
-            r["network_error"] = f"{type(e).__name__}: {e}"
+        proof = None
+        for mode in modes:
+            key = "network" if mode == "additive" else "threshold"
+            try:
+                net = bench_network(paths, args.nodes, engine, args.reps, args.inflight, args.jobs,
+                                    threshold=args.threshold if mode == "threshold" else None)
+            except Exception as e:  # keep the sizes and modes that worked, and say what failed
+                log(f"2^{log_n} {mode} FAILED: {type(e).__name__}: {e}")
+                r.setdefault("network_error", f"{mode}: {type(e).__name__}: {e}")
+                continue
+            proof, public = net.pop("proof"), net.pop("public")
+            net["mode"] = mode if mode == "additive" else f"threshold t={args.threshold}"
+            r[key] = net
+            log(f"2^{log_n} {mode}: {net['latency']:.3f} s steps "
+                + " ".join(f"{k}={v:.3f}" for k, v in net["steps"].items())
+                + f" upload={net['upload_bytes'] / 1e6:.1f}MB")
+            for name, st in sorted(net["node_steps"].items()):
+                log(f"    {name}: " + " ".join(f"{k}={v:.3f}" for k, v in st.items())
+                    + f" sent={net['bytes_sent'].get(name, 0) / 1e6:.1f}MB")
+            if "throughput" in net:
+                log(f"    throughput: {net['throughput']}")
+        if proof is None:
             results.append(r)
             continue
-        proof, public = net.pop("proof"), net.pop("public")
-        r["network"] = net
-        log(f"2^{log_n} network: {net['latency']:.3f} s steps "
-            + " ".join(f"{k}={v:.3f}" for k, v in net["steps"].items()))
-        for name, st in sorted(net["node_steps"].items()):
-            log(f"    {name}: " + " ".join(f"{k}={v:.3f}" for k, v in st.items())
-                + f" sent={net['bytes_sent'].get(name, 0) / 1e6:.1f}MB")
-        if "throughput" in net:
-            log(f"    throughput: {net['throughput']}")
         if args.snarkjs:
             r["snarkjs"] = bench_snarkjs(args.snarkjs, paths, cache)
         results.append(r)
@@ -401,28 +441,33 @@ def main() -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    doc = {"device": device, "engine": engine, "nodes": args.nodes, "when": stamp,
+    doc = {"device": device, "engine": engine, "nodes": args.nodes, "modes": list(modes),
+           "threshold": args.threshold if "threshold" in modes else None, "when": stamp,
            "command": " ".join(sys.argv), "results": results}
     out.write_text(json.dumps(doc, indent=1, default=str) + "\n")
     chart(out.with_suffix(".png"), results,
           title=f"coprove end to end on {device}, engine {engine}, {args.nodes} nodes ({stamp})")
 
-    print(f"\ne2e on {device}, engine {engine}, {args.nodes} nodes ({stamp}); seconds, medians")
-    print(f"{'size':6}{'single':>9}{'network':>9}{'ratio':>7}{'nodes':>8}{'client':>8}{'MB/node':>9}"
-          f"{'proofs/min':>11}{'snarkjs':>9}")
+    print(f"\ne2e on {device}, engine {engine}, {args.nodes} nodes ({stamp}); seconds, medians; "
+          f"node work: the busiest node's steps, against the single party's stages")
+    print(f"{'size':6}{'mode':>14}{'single':>9}{'latency':>9}{'ratio':>7}{'node work':>10}{'vs single':>10}"
+          f"{'upload MB':>10}{'MB/node':>9}{'proofs/min':>11}{'snarkjs':>9}")
     for r in results:
-        if "network" not in r:
+        nets = networks(r)
+        if not nets:
             print(f"2^{r['log_n']:<4} network failed: {r.get('network_error')}")
             continue
-        net = r["network"]
         single = r.get("single", {}).get("seconds")
-        client = sum(v for k, v in net["steps"].items() if k != "nodes")
-        mb = max(net["bytes_sent"].values()) / 1e6 if net["bytes_sent"] else 0.0
-        ppm = net.get("throughput", {}).get("proofs_per_minute")
-        print(f"2^{r['log_n']:<4}{single or float('nan'):9.3f}{net['latency']:9.3f}"
-              f"{(net['latency'] / single) if single else float('nan'):7.2f}{net['steps'].get('nodes', 0):8.3f}"
-              f"{client:8.3f}{mb:9.1f}{ppm or float('nan'):11.1f}"
-              f"{r.get('snarkjs') or float('nan'):9.2f}")
+        single_work = sum(r["single"]["stages"].values()) if "single" in r else None
+        for label, net in nets:
+            mb = max(net["bytes_sent"].values()) / 1e6 if net["bytes_sent"] else 0.0
+            ppm = net.get("throughput", {}).get("proofs_per_minute")
+            work = node_work(net)
+            print(f"2^{r['log_n']:<4}{net.get('mode', label):>14}{single or float('nan'):9.3f}{net['latency']:9.3f}"
+                  f"{(net['latency'] / single) if single else float('nan'):7.2f}{work:10.3f}"
+                  f"{(work / single_work) if single_work else float('nan'):10.2f}"
+                  f"{net['upload_bytes'] / 1e6:10.1f}{mb:9.1f}{ppm or float('nan'):11.1f}"
+                  f"{r.get('snarkjs') or float('nan'):9.2f}")
     return 0
 
 

@@ -16,6 +16,7 @@ class Proxy:
         host, _, port = target.rpartition(":")
         self.target = (host, int(port))
         self.delay = 0.0  # seconds added to every chunk forwarded, each direction
+        self.accepted = 0  # connections made through the proxy (tests count who dialled the node)
         self._cut = threading.Event()
         self._conns: list[socket.socket] = []
         self._lock = threading.Lock()
@@ -54,6 +55,8 @@ class Proxy:
             if self._cut.is_set():
                 client.close()
                 continue
+            with self._lock:
+                self.accepted += 1
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
             except OSError:

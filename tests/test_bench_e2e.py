@@ -33,7 +33,11 @@ def test_e2e_bench_runs_and_its_proof_verifies(tmp_path):
     assert set(net["node_steps"]) == {"node1", "node2", "node3"}
     assert all("exchange" in steps and "msm_g1" in steps for steps in net["node_steps"].values())
     assert net["throughput"]["jobs"] == 2 and net["throughput"]["proofs_per_minute"] > 0
-    assert "2^6" in r.stdout
+    thr = res["threshold"]  # --mode both is the default: threshold t=1 on its own three nodes
+    assert set(thr["node_steps"]) == {"node1", "node2", "node3"} and set(thr["bytes_sent"].values()) == {0}
+    assert all("exchange" not in steps and "msm_g1" in steps for steps in thr["node_steps"].values())
+    assert thr["mode"] == "threshold t=1" and 0 < thr["upload_bytes"] < net["upload_bytes"]
+    assert "2^6" in r.stdout and "threshold t=1" in r.stdout and "additive" in r.stdout
     vkey = read_vkey(keep / "verification_key_2e6.json")
     verdict = verify(vkey, read_public(keep / "public_2e6.json"), read_proof(keep / "proof_2e6.json"))
     assert verdict, verdict.reason
@@ -96,7 +100,7 @@ def test_colours_stay_distinct_beyond_the_palette():
 def test_critical_path_is_the_clients_steps_in_order(latency):
     r = _result(latency=latency)
     bars = dict((label, (segs, measured)) for label, segs, measured in e2e.critical_paths(r))
-    segs, measured = bars["network"]
+    segs, measured = bars["additive"]
     steps = r["network"]["steps"]
     assert measured == latency
     named = [(n, v) for n, v in segs if n != e2e.UNATTRIBUTED]
@@ -107,6 +111,18 @@ def test_critical_path_is_the_clients_steps_in_order(latency):
     assert not {n for n, _ in segs} & set(NODE_STEPS)
     segs, measured = bars["single"]
     assert sum(v for _, v in segs) == pytest.approx(max(measured, sum(r["single"]["stages"].values())))
+
+
+def test_threshold_bar_does_not_stack_the_first_output_inside_the_wait():
+    r = _result()
+    r["threshold"] = {"latency": 0.05, "steps": {"upload": 0.003, "deal": 0.001, "first output": 0.02,
+                                                 "assembly": 0.004, "nodes": 0.03},
+                      "node_steps": {"node1": {"matvec": 0.001, "msm_g1": 0.01}}}
+    bars = {label: segs for label, segs, _ in e2e.critical_paths(r)}
+    assert [label for label, _, _ in e2e.critical_paths(r)] == ["single", "additive", "threshold"]
+    named = dict(bars["threshold"])
+    assert "client first output" not in named and named["client waits on nodes"] == 0.03
+    assert e2e.node_work(r["threshold"]) == pytest.approx(0.011)
 
 
 def test_node_substeps_follow_their_step():

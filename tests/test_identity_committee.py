@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from coordinator_free import identity as ident
-from coordinator_free.committee import (Committee, CommitteeError, Member, load_committee,
+from coordinator_free.committee import (Committee, CommitteeError, Member, Sharing, load_committee,
                                         write_committee)
 
 FP = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -529,3 +529,42 @@ def _mint(issuer: ident.Identity, name: str) -> ident.Identity:
     key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
     return ident.Identity(name, key_pem, cert_pem, ident.fingerprint(cert_pem))
+
+
+# --- [sharing] -------------------------------------------------------------------------
+
+def test_sharing_defaults_to_additive_and_reads_shamir(keys, tmp_path):
+    assert _load(keys, _committee_text(keys)).sharing == Sharing()
+    c = _load(keys, _committee_text(keys) + '[sharing]\nscheme = "shamir"\nthreshold = 1\n')
+    assert c.sharing == Sharing("shamir", 1) and c.sharing.is_threshold
+    assert _load(keys, _committee_text(keys) + '[sharing]\nscheme = "additive"\n').sharing == Sharing()
+    nodes = [Member.from_identity(keys[n], f"h{i}:1") for i, n in enumerate(("alice", "bob", "carol"))]
+    again = write_committee(tmp_path / "w" / "committee.toml", nodes, sharing=Sharing("shamir", 1))
+    assert again.sharing == Sharing("shamir", 1)
+
+
+@pytest.mark.parametrize("sharing, message", [
+    ('scheme = "shamir"\nthreshold = 0\n', r"sharing\.threshold: 0 must be a whole number, at least 1"),
+    ('scheme = "shamir"\nthreshold = 2\n', r"sharing\.threshold: threshold 2 needs at least 5 \[\[node\]\] "
+                                           r"entries \(2·threshold \+ 1\), the committee lists 3"),
+    ('scheme = "shamir"\nthreshold = "1"\n', r"sharing\.threshold: '1' must be a whole number"),
+    ('scheme = "shamir"\n', r"sharing\.threshold: missing"),
+    ('scheme = "replicated"\n', r"sharing\.scheme: unknown scheme 'replicated'; one of additive, shamir"),
+    ('scheme = "additive"\nthreshold = 1\n', r"sharing\.threshold: applies to scheme = \"shamir\" only"),
+    ('scheme = "shamir"\nthreshold = 1\nquorum = 3\n', r"sharing: unknown key 'quorum'"),
+])
+def test_bad_sharing_tables_name_the_file_and_key(keys, sharing, message):
+    with pytest.raises(CommitteeError, match=r"committee\.toml: " + message):
+        _load(keys, _committee_text(keys) + "[sharing]\n" + sharing)
+
+
+def test_cli_bad_sharing_table_is_one_line_and_exit_2(keys, tmp_path):
+    from cli_helpers import DATA, run_cli
+    path = keys["alice"].cert_path.parent / "committee.toml"
+    path.write_text(_committee_text(keys) + '[sharing]\nscheme = "shamir"\nthreshold = 2\n')
+    d = DATA / "three_public"
+    res = run_cli("prove", d / "circuit.zkey", d / "witness.wtns", tmp_path / "p.json", tmp_path / "q.json",
+                  "--committee", path)
+    assert res.returncode == 2
+    assert res.stderr.strip().count("\n") == 0 and "sharing.threshold" in res.stderr and str(path) in res.stderr
+    assert "Traceback" not in res.stderr and not (tmp_path / "p.json").exists()

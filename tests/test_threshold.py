@@ -46,6 +46,18 @@ def test_threshold_proof_equals_the_single_party_proof(fixture, n, t):
     assert report.upload_bytes == (n - t) * m * 32 + t * 32
 
 
+@pytest.mark.parametrize("n,t", [(4, 1), (5, 2)])
+def test_threshold_proof_on_every_engine(engine, n, t):
+    """The dealing and each party's routine on the engine under test (the CUDA engine
+    included, where a GPU is), against the pure-Python single-party prover."""
+    zkey, wtns = _load("mul_chain_2e10")
+    r, s = secrets.randbelow(FR_MODULUS), secrets.randbelow(FR_MODULUS)
+    proof, public, report = prove_local_threshold(zkey, wtns, n, t, r, s, engine=engine,
+                                                  faults={0: "wrong-msm"} if n > 2 * t + 1 else None)
+    assert proof == prove_single(zkey, wtns, r, s, "reference")[0]
+    assert report.blamed == ([0] if n > 2 * t + 1 else [])
+
+
 def test_drop_outs_and_a_lying_party_are_survived_in_one_job():
     zkey, wtns = _load("three_public")
     r, s = 12345, 67890
