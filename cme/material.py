@@ -7,6 +7,11 @@ small fields come first so that a node can start a job as soon as they are in: p
 without the witness correction expand, multiply and send their round-1 shares while
 their triple corrections are still arriving, and only wait where they need those
 (:class:`IncomingVector`).
+
+Material dealt ahead (``part``): ``"ahead"`` is the same layout without the witness
+correction (header, seed, the triple corrections), sent before the job; ``"job"`` is
+then the witness correction alone, with no header (nothing, for a party that does not own
+it), and the party's material is the one dealt ahead plus that vector.
 """
 
 from __future__ import annotations
@@ -22,18 +27,22 @@ _MAT_FIELDS = 5  # index, n_parties, n_vars, domain_size, flags
 _HEAD_BYTES = len(_MAT_HEADER) + 4 * _MAT_FIELDS
 
 
-def _flags(index: int, n_parties: int) -> int:
+PARTS = ("whole", "ahead", "job")
+
+
+def _flags(index: int, n_parties: int, part: str = "whole") -> int:
     """Bit 1 + j: CORRECTED[j]'s correction.  Bit 0 stood for blinding shares, which
     are no longer dealt: a stream that sets it is from an older client and is refused."""
     bits = 0
     for j, key in enumerate(CORRECTED):
-        if owner(key, n_parties) == index:
+        carried = {"whole": True, "ahead": key != "w", "job": key == "w"}[part]
+        if owner(key, n_parties) == index and carried:
             bits |= 2 << j
     return bits
 
 
-def _prefix_size(flags: int) -> int:
-    return _HEAD_BYTES + SEED_BYTES
+def _prefix_size(part: str) -> int:
+    return 0 if part == "job" else _HEAD_BYTES + SEED_BYTES
 
 
 def _vector_rows(flags: int, n_vars: int, domain_size: int) -> list[tuple[str, int]]:
@@ -41,28 +50,29 @@ def _vector_rows(flags: int, n_vars: int, domain_size: int) -> list[tuple[str, i
             for j, key in enumerate(CORRECTED) if flags & (2 << j)]
 
 
-def material_buffers(p: PartyMaterial) -> list:
+def material_buffers(p: PartyMaterial, part: str = "whole") -> list:
     """:func:`material_to_bytes` as pieces (the vectors as views of their arrays), for a
-    sender that streams them: 32 MB a party at 2^20 not copied twice into one bytes."""
-    flags = _flags(p.index, p.n_parties)
+    sender that streams them: 32 MB a party at 2^20 not copied twice into one bytes.
+    ``part``: one of PARTS (the module's docstring)."""
+    flags = _flags(p.index, p.n_parties, part)
     head = _MAT_HEADER + b"".join(int(v).to_bytes(4, "little")
                                   for v in (p.index, p.n_parties, p.n_vars, p.domain_size, flags))
     c = p.corrections
-    out = [head + p.seed]
+    out = [] if part == "job" else [head + p.seed]
     for key, _ in _vector_rows(flags, p.n_vars, p.domain_size):
         out.append(memoryview(np.ascontiguousarray(getattr(c, key), dtype="<u8")).cast("B"))
     return out
 
 
-def material_to_bytes(p: PartyMaterial) -> bytes:
-    return b"".join(material_buffers(p))
+def material_to_bytes(p: PartyMaterial, part: str = "whole") -> bytes:
+    return b"".join(material_buffers(p, part))
 
 
-def material_size(index: int, n_parties: int, n_vars: int, domain_size: int) -> int:
+def material_size(index: int, n_parties: int, n_vars: int, domain_size: int, part: str = "whole") -> int:
     """Exact byte length of :func:`material_to_bytes` for this party, so a node can
     refuse an oversized or short upload before buffering it."""
-    flags = _flags(index, n_parties)
-    return _prefix_size(flags) + sum(N8 * rows for _, rows in _vector_rows(flags, n_vars, domain_size))
+    flags = _flags(index, n_parties, part)
+    return _prefix_size(part) + sum(N8 * rows for _, rows in _vector_rows(flags, n_vars, domain_size))
 
 
 class MaterialStream:
@@ -72,15 +82,25 @@ class MaterialStream:
     anything that does not match what the manifest and circuit say.  Whoever feeds it
     calls ``close()`` at the end of the stream, and ``fail()`` if it breaks off."""
 
-    def __init__(self, *, index: int, n_parties: int, n_vars: int, domain_size: int):
+    def __init__(self, *, index: int, n_parties: int, n_vars: int, domain_size: int, part: str = "whole",
+                 ahead: PartyMaterial | None = None):
+        """``part="job"`` needs ``ahead``, this party's material dealt ahead (checked
+        against the same index, party count and sizes by whoever stored it)."""
         self.index, self.n_parties, self.n_vars, self.domain_size = index, n_parties, n_vars, domain_size
-        self.flags = _flags(index, n_parties)
-        self.size = material_size(index, n_parties, n_vars, domain_size)
+        self.part = part
+        self.flags = _flags(index, n_parties, part)
+        self.size = material_size(index, n_parties, n_vars, domain_size, part)
         self.received = 0
         self.material: PartyMaterial | None = None
         self._prefix = bytearray()
         self._vectors = [IncomingVector(key, rows) for key, rows in _vector_rows(self.flags, n_vars, domain_size)]
         self._current = 0
+        if part == "job":
+            # the seed and triple corrections are here already: the job starts at once
+            found = {k: v for k, v in (ahead.corrections.vectors() if ahead.corrections else {}).items()}
+            found.update({v.key: v for v in self._vectors})
+            self.material = PartyMaterial(index, n_parties, n_vars, domain_size, ahead.seed,
+                                          Corrections(**found) if found else None)
 
     def feed(self, data) -> None:
         if self.received + len(data) > self.size:
@@ -89,10 +109,10 @@ class MaterialStream:
         view = memoryview(data).cast("B") if isinstance(data, memoryview) else memoryview(data)
         pos = 0
         if self.material is None:
-            take = min(len(view), _prefix_size(self.flags) - len(self._prefix))
+            take = min(len(view), _prefix_size(self.part) - len(self._prefix))
             self._prefix += view[:take]
             pos = take
-            if len(self._prefix) == _prefix_size(self.flags):
+            if len(self._prefix) == _prefix_size(self.part):
                 self.material = self._parse_prefix(bytes(self._prefix))
                 self._prefix[:] = bytes(len(self._prefix))
         while pos < len(view):
@@ -122,13 +142,14 @@ class MaterialStream:
                              Corrections(**found) if found else None)
 
 
-def material_from_bytes(raw, *, index: int, n_parties: int, n_vars: int, domain_size: int) -> PartyMaterial:
+def material_from_bytes(raw, *, index: int, n_parties: int, n_vars: int, domain_size: int,
+                        part: str = "whole") -> PartyMaterial:
     """Parse and check whole material (arrays, not IncomingVector) against what the job
-    manifest and circuit say."""
-    want = material_size(index, n_parties, n_vars, domain_size)
+    manifest and circuit say (``part``: "whole" or "ahead")."""
+    want = material_size(index, n_parties, n_vars, domain_size, part)
     if len(raw) != want:
         raise MaterialError(f"share material is {len(raw)} bytes, expected {want} for party {index}")
-    stream = MaterialStream(index=index, n_parties=n_parties, n_vars=n_vars, domain_size=domain_size)
+    stream = MaterialStream(index=index, n_parties=n_parties, n_vars=n_vars, domain_size=domain_size, part=part)
     stream.feed(raw)
     stream.close()
     c = stream.material.corrections

@@ -16,6 +16,7 @@ from cme.incoming import MaterialError
 from cme.prg import SEED_BYTES
 from cme.shamir import ShamirMaterial
 from gpu_msm.constants import FR_MODULUS
+from prover.limbs import below
 
 _HEADER = b"CMSH"
 _FIELDS = 4  # index, n_parties, threshold, n_vars
@@ -114,17 +115,9 @@ class ShamirStream:
 
 def _check_canonical(share: np.ndarray, index: int) -> None:
     """Every element below r: a share from an honest client always is."""
-    r = [(FR_MODULUS >> (64 * k)) & (2**64 - 1) for k in range(4)]
-    hi = share[:, ::-1]  # most significant limb first
-    below = np.zeros(len(share), dtype=bool)
-    equal = np.ones(len(share), dtype=bool)
-    for k, rk in enumerate(reversed(r)):
-        limb = hi[:, k]
-        below |= equal & (limb < np.uint64(rk))
-        equal &= limb == np.uint64(rk)
-    if not below.all():
-        bad = int(np.argmin(below))
-        raise MaterialError(f"party {index}'s share: element {bad} is not below the field modulus")
+    ok = below(share, FR_MODULUS)
+    if not ok.all():
+        raise MaterialError(f"party {index}'s share: element {int(np.argmin(ok))} is not below the field modulus")
 
 
 def shamir_from_bytes(raw, *, index: int, n_parties: int, threshold: int, n_vars: int) -> ShamirMaterial:

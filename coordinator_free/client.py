@@ -22,6 +22,7 @@ import grpc
 
 from cme.assembly import JobFailed
 from cme.dealing import predeal
+from coordinator_free.ahead import AheadDealer
 from cme.material import material_buffers
 from cme.session import ClientSession
 from coordinator_free import identity as ident
@@ -54,6 +55,11 @@ class NoValidProof(RuntimeError):
     pass
 
 
+class _AheadRefused(RuntimeError):
+    """A node would not take the material dealt ahead that a job named (expired, or gone
+    with a restart): not the node's fault; the job is dealt again, whole."""
+
+
 @dataclass
 class ProveSummary:
     attempts: int = 0
@@ -70,20 +76,18 @@ class Client:
     def __init__(self, committee, identity=None, deadline_s: float = 600.0, progress=None,
                  rpc_seconds: float = RPC_SECONDS, deal_ahead: bool = False,
                  fixed_blinding: tuple[int, int] | None = None):
-        """``deal_ahead``: after each job, prepare the witness-independent part of the next
-        job's dealing (seeds and triples; ``cme.dealing.predeal``) in a background
-        thread, so the next job of the same shape only subtracts its witness: for a client
-        that proves many times.  The material stays in this process's memory.
+        """``deal_ahead``: after each job, deal the witness-independent part of the next
+        job (seeds and triples; ``cme.dealing.predeal``) in a background thread and place
+        each node's piece at the node (``coordinator_free.ahead``), so the next job of the
+        same shape sends only the witness correction: for a client that proves many times.
 
         ``fixed_blinding``: (r, s) for every proof instead of fresh ones, so that a proof
         can be compared with snarkjs's or ``--local``'s for the same r and s.  For tests
         only: two proofs with the same r and s tell apart more than the public inputs."""
         self.committee = committee
         self._fixed_blinding = fixed_blinding
-        self._ahead: dict = {}
         self._zkeys: dict = {}
-        self._ahead_lock = threading.Lock()
-        self._dealer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="deal-ahead") if deal_ahead else None
+        self._dealer = AheadDealer(self) if deal_ahead else None
         self.identity = identity or committee.client_identity()
         self.deadline_s = deadline_s
         # a node that does not answer a short call (upload chunk, submit) within this fails
@@ -95,8 +99,7 @@ class Client:
 
     def close(self):
         if self._dealer is not None:
-            self._dealer.shutdown(wait=False, cancel_futures=True)
-            self._ahead.clear()
+            self._dealer.close()
         # cancellations of a failed job still in flight: closing their channels under them
         # left the other nodes working on it (and raised in the thread); each call has its
         # own 5 s deadline, so this waits at most that long
@@ -151,7 +154,12 @@ class Client:
         while True:
             summary.attempts += 1
             try:
-                proof = self._attempt(zkey, zkey_path, w, public, vkey, members, summary)
+                try:
+                    proof = self._attempt(zkey, zkey_path, w, public, vkey, members, summary)
+                except _AheadRefused as e:
+                    self.progress("deal ahead", f"{e}; dealing this job again, whole")
+                    summary.failures.append(str(e))
+                    proof = self._attempt(zkey, zkey_path, w, public, vkey, members, summary, use_ahead=False)
                 return proof, public, summary
             except NodeFailed as e:
                 summary.failures.append(str(e))
@@ -162,7 +170,7 @@ class Client:
                 self.progress("re-deal", f"{e}; fresh shares to a committee with spare {spare.name} "
                                          f"in place of {e.node.name}")
 
-    def _attempt(self, zkey, zkey_path, w, public, vkey, members, summary):
+    def _attempt(self, zkey, zkey_path, w, public, vkey, members, summary, use_ahead: bool = True):
         summary.steps, summary.node_steps, summary.bytes_sent = {}, {}, {}  # this attempt's only
         t0 = time.perf_counter()
         with ThreadPoolExecutor(max_workers=2 * len(members)) as pool:
@@ -170,10 +178,12 @@ class Client:
             t1 = time.perf_counter()
             summary.steps["upload"] = t1 - t0
 
-            session = ClientSession(zkey, w, len(members), pre=self._predealt(len(members), len(w), zkey.domain_size),
-                                    blinding=self._fixed_blinding, vkey=vkey)
+            ahead = self._dealer.take(members, zkey) if self._dealer is not None and use_ahead else None
+            pre = ahead.pre if ahead is not None else predeal(len(members), len(w), zkey.domain_size)
+            session = ClientSession(zkey, w, len(members), pre=pre, blinding=self._fixed_blinding, vkey=vkey)
             try:
-                results = self._run(pool, session, zkey, members, summary, t1)
+                results = self._run(pool, session, zkey, members, summary, t1,
+                                    ahead.ids if ahead is not None else None)
             except BaseException:
                 session.forget()
                 raise
@@ -194,9 +204,9 @@ class Client:
         summary.steps["assembly"] = time.perf_counter() - t2
         return proof
 
-    def _run(self, pool, session, zkey, members, summary, t1):
-        """Submit each node its material and collect the results: node name -> JobResult."""
-        summary.upload_bytes = session.upload_bytes
+    def _run(self, pool, session, zkey, members, summary, t1, ahead_ids=None):
+        """Submit each node its material and collect the results: node name -> JobResult.
+        ``ahead_ids``: per party, the piece of this dealing placed at its node ahead."""
         t_deal = time.perf_counter()
         summary.steps["deal"] = t_deal - t1
         job_id = session.job_id
@@ -204,7 +214,9 @@ class Client:
         parties = [pb.Party(index=i, name=m.name, address=m.address, fingerprint=m.fingerprint)
                    for i, m in enumerate(members)]
         self.progress("submit", f"job {job_id.hex()[:12]} to {len(members)} nodes")
-        raw = {i: material_buffers(p) for i, p in enumerate(session.materials)}
+        part = "whole" if ahead_ids is None else "job"
+        raw = {i: material_buffers(p, part) for i, p in enumerate(session.materials)}
+        summary.upload_bytes = sum(len(b) for pieces in raw.values() for b in pieces)
         # Every node starts on its material's first piece; party 0 alone then waits for
         # the rest (the witness correction), so its vectors go first and the triple
         # corrections, needed only after the exchange, follow.
@@ -214,7 +226,11 @@ class Client:
                        lambda n: self._submit(n, job_id, zkey.sha256, members.index(n), parties,
                                               deadline_ms, raw[members.index(n)],
                                               after=None if members.index(n) == 0 else witness_sent,
-                                              then=witness_sent if members.index(n) == 0 else None))
+                                              then=witness_sent if members.index(n) == 0 else None,
+                                              predeal_id=b"" if ahead_ids is None else ahead_ids[members.index(n)]))
+        except (NodeFailed, _AheadRefused):
+            self._cancel_all(members, job_id)
+            raise
         finally:
             witness_sent.set()
             raw.clear()
@@ -224,14 +240,17 @@ class Client:
         try:
             results = self._each(pool, members, "job", lambda n: self._fetch(n, job_id, members))
         except NodeFailed:
-            # tell the others to stop, without waiting on a node that may be gone
-            for n in members:
-                th = threading.Thread(target=self._cancel, args=(n, job_id), daemon=True)
-                th.start()
-                self._cancelling.append(th)
+            self._cancel_all(members, job_id)
             raise
         summary.steps["nodes"] = time.perf_counter() - t_submit
         return results
+
+    def _cancel_all(self, members, job_id):
+        """Tell every node to stop the job, without waiting on a node that may be gone."""
+        for n in members:
+            th = threading.Thread(target=self._cancel, args=(n, job_id), daemon=True)
+            th.start()
+            self._cancelling.append(th)
 
     def _zkey(self, path):
         """The key, read once per file version: its SHA-256 (the content address every job
@@ -247,15 +266,6 @@ class Client:
                 self._zkeys.pop(next(iter(self._zkeys)))
             self._zkeys[key] = zkey
         return zkey
-
-    def _predealt(self, n_parties: int, n_vars: int, domain_size: int):
-        """This job's witness-independent dealing: made ahead if deal_ahead, else now."""
-        key = (n_parties, n_vars, domain_size)
-        with self._ahead_lock:
-            fut = self._ahead.pop(key, None)
-            if self._dealer is not None:
-                self._ahead[key] = self._dealer.submit(predeal, *key)
-        return fut.result() if fut is not None else predeal(*key)
 
     def _transcripts(self, job_id, members) -> dict:
         """For the audit: what each node reports having received in the job."""
@@ -276,7 +286,7 @@ class Client:
         for f in done:
             if f.exception() is not None:
                 err = f.exception()
-                raise err if isinstance(err, NodeFailed) else NodeFailed(futs[f], step, str(err))
+                raise err if isinstance(err, (NodeFailed, _AheadRefused)) else NodeFailed(futs[f], step, str(err))
         wait(futs)
         return {futs[f].name: f.result() for f in futs}
 
@@ -314,14 +324,15 @@ class Client:
 
     def _submit(self, node, job_id, sha, index, parties, deadline_ms, material: list,
                 after: threading.Event | None = None, then: threading.Event | None = None,
-                threshold: int = 0):
+                threshold: int = 0, predeal_id: bytes = b""):
         """``material``: its pieces (``cme.material.material_buffers``); the first, the
         header and seed, goes alone, so the node starts the job on
         it while the correction vectors follow: once ``after`` is set (waited for at most
         SUBMIT_ORDER_WAIT seconds), and ``then`` is set when they are handed to gRPC."""
         manifest = pb.JobManifest(job_id=job_id, circuit_sha256=sha, n_parties=len(parties),
                                   party_index=index, parties=parties, deadline_unix_ms=deadline_ms,
-                                  material_size=sum(len(p) for p in material), threshold=threshold)
+                                  material_size=sum(len(p) for p in material), threshold=threshold,
+                                  predeal_id=predeal_id)
 
         def parts():  # in wire form: each material byte is copied once here, not four times
             try:
@@ -342,6 +353,8 @@ class Client:
         try:
             submit(parts(), timeout=self.rpc_seconds)
         except grpc.RpcError as e:
+            if predeal_id and e.code() == grpc.StatusCode.FAILED_PRECONDITION and "dealt ahead" in (e.details() or ""):
+                raise _AheadRefused(f"node {node.name}: {e.details()}") from None
             raise NodeFailed(node, "submit", _why(e)) from None
 
     def _fetch(self, node, job_id, members):

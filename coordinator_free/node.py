@@ -36,6 +36,7 @@ from coordinator_free.jobs import (BLAMED_PARTY_KEY, CANCELLED, DONE, FAILED, LA
                                    JobError, PartyInfo)
 from coordinator_free.mesh import PART_BYTES, GrpcTransport, PeerChannels
 from coordinator_free.metrics import NodeMetrics
+from coordinator_free.predeals import Entry, PredealError, PredealStore
 from coordinator_free.registry import CircuitRegistry, UploadError
 from gpu_msm.backend import bind_thread, selected_device
 from protos import coprove_pb2 as pb
@@ -75,6 +76,7 @@ class NodeService(rpc.NodeServicer):
         self._lock = threading.Lock()
         self.closing = False
         self.faults = FaultPlan(cfg.fault)
+        self.predeals = PredealStore()
 
     # authentication ---------------------------------------------------------
     def _client(self, context) -> str:
@@ -154,8 +156,20 @@ class NodeService(rpc.NodeServicer):
         self.faults.at("submit")
         zkey, parties = self._check_manifest(m, context)
         if m.threshold:
+            if m.predeal_id:
+                context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                              "job manifest: a threshold job draws on no material dealt ahead")
             stream = ShamirStream(index=m.party_index, n_parties=m.n_parties, threshold=m.threshold,
                                   n_vars=zkey.n_vars)
+        elif m.predeal_id:
+            try:
+                ahead = self.predeals.take(bytes(m.predeal_id), client=client, circuit=m.circuit_sha256,
+                                           parties=tuple(p.fingerprint for p in parties),
+                                           index=m.party_index, job_id=bytes(m.job_id))
+            except PredealError as e:
+                context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(e))
+            stream = MaterialStream(index=m.party_index, n_parties=m.n_parties, n_vars=zkey.n_vars,
+                                    domain_size=zkey.domain_size, part="job", ahead=ahead)
         else:
             stream = MaterialStream(index=m.party_index, n_parties=m.n_parties, n_vars=zkey.n_vars,
                                     domain_size=zkey.domain_size)
@@ -170,6 +184,9 @@ class NodeService(rpc.NodeServicer):
         whole = False
         why = "the client's material stream broke off"
         try:
+            if stream.material is not None:  # all but the witness correction was dealt ahead
+                job = self._start_job(m, zkey, parties, stream.material, client, context)
+                job.on_end(lambda state, error: stream.fail(f"job {state}: {error}"))
             for part in request_iterator:
                 if part.WhichOneof("part") != "material":
                     why = "a second manifest in one job submission"
@@ -197,6 +214,57 @@ class NodeService(rpc.NodeServicer):
                 if job is not None:
                     self._drop_job(job, why)
         return pb.JobAccepted(job_id=job.job_id)
+
+    def Predeal(self, request_iterator, context):
+        """Material dealt ahead for one future job: checked like a job's, held in memory."""
+        client = self._client(context)
+        first = next(request_iterator, None)
+        if first is None or first.WhichOneof("part") != "manifest":
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "material dealt ahead starts with its manifest")
+        m = first.manifest
+        if len(m.predeal_id) != JOB_ID_BYTES:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"predeal id must be {JOB_ID_BYTES} bytes")
+        # the same checks as a job's manifest (committee, this node's place, the circuit);
+        # the expiry stands in for the deadline
+        as_job = pb.JobManifest(job_id=m.predeal_id, circuit_sha256=m.circuit_sha256, n_parties=m.n_parties,
+                                party_index=m.party_index, parties=m.parties, deadline_unix_ms=m.expires_unix_ms)
+        zkey, parties = self._check_manifest(as_job, context)
+        stream = MaterialStream(index=m.party_index, n_parties=m.n_parties, n_vars=zkey.n_vars,
+                                domain_size=zkey.domain_size, part="ahead")
+        if m.material_size != stream.size:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                          f"predeal manifest announces {m.material_size} bytes of material, expected {stream.size}")
+        whole = False
+        try:
+            for part in request_iterator:
+                if part.WhichOneof("part") != "material":
+                    context.abort(grpc.StatusCode.INVALID_ARGUMENT, "a second manifest in one predeal")
+                try:
+                    stream.feed(part.material)
+                except MaterialError as e:
+                    context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
+            try:
+                stream.close()
+            except MaterialError as e:
+                context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
+            whole = True
+        finally:
+            if not whole:
+                stream.fail("the predeal stream broke off")
+        material = stream.material
+        c = material.corrections
+        for key, vec in (c.vectors() if c is not None else {}).items():
+            setattr(c, key, vec.take())
+        entry = Entry(bytes(m.predeal_id), client, m.circuit_sha256, tuple(p.fingerprint for p in parties),
+                      m.party_index, m.expires_unix_ms / 1000.0, material, nbytes=stream.size)
+        try:
+            self.predeals.put(entry)
+        except PredealError as e:
+            entry.wipe()
+            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(e))
+        log.info("predeal=%s party=%d held until %.0fs from now (%d bytes)", entry.predeal_id.hex()[:12],
+                 entry.index, entry.expires - time.time(), entry.nbytes)
+        return pb.PredealAccepted(predeal_id=entry.predeal_id)
 
     def _start_job(self, m, zkey, parties, material, client, context) -> Job:
         seconds_left = (m.deadline_unix_ms / 1000.0) - time.time()
@@ -404,7 +472,9 @@ class NodeService(rpc.NodeServicer):
 
     # housekeeping -----------------------------------------------------------------
     def sweep(self):
-        """Fail jobs past their deadline; forget ended ones after a while (bounded memory)."""
+        """Fail jobs past their deadline; forget ended ones after a while (bounded memory);
+        delete expired material dealt ahead."""
+        self.predeals.sweep()
         now = time.monotonic()
         with self._lock:
             for jid, job in list(self.jobs.items()):
@@ -418,6 +488,7 @@ class NodeService(rpc.NodeServicer):
 
     def shutdown(self, grace: float):
         self.closing = True
+        self.predeals.clear()
         for job in list(self.jobs.values()):
             if job.finish(FAILED, "node is shutting down"):
                 self.metrics.jobs.labels("shutdown").inc()

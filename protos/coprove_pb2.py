@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14protos/coprove.proto\x12\ncoprove.v1\"\x1c\n\nCircuitRef\x12\x0e\n\x06sha256\x18\x01 \x01(\t\"~\n\x0c\x43ircuitState\x12\x0e\n\x06sha256\x18\x01 \x01(\t\x12\x0f\n\x07present\x18\x02 \x01(\x08\x12\x16\n\x0e\x62ytes_received\x18\x03 \x01(\x04\x12\x0e\n\x06n_vars\x18\x04 \x01(\r\x12\x10\n\x08n_public\x18\x05 \x01(\r\x12\x13\n\x0b\x64omain_size\x18\x06 \x01(\r\"P\n\x0c\x43ircuitChunk\x12\x0e\n\x06sha256\x18\x01 \x01(\t\x12\x12\n\ntotal_size\x18\x02 \x01(\x04\x12\x0e\n\x06offset\x18\x03 \x01(\x04\x12\x0c\n\x04\x64\x61ta\x18\x04 \x01(\x0c\"J\n\x05Party\x12\r\n\x05index\x18\x01 \x01(\r\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x03 \x01(\t\x12\x13\n\x0b\x66ingerprint\x18\x04 \x01(\t\"\xc5\x01\n\x0bJobManifest\x12\x0e\n\x06job_id\x18\x01 \x01(\x0c\x12\x16\n\x0e\x63ircuit_sha256\x18\x02 \x01(\t\x12\x11\n\tn_parties\x18\x03 \x01(\r\x12\x13\n\x0bparty_index\x18\x04 \x01(\r\x12\"\n\x07parties\x18\x05 \x03(\x0b\x32\x11.coprove.v1.Party\x12\x18\n\x10\x64\x65\x61\x64line_unix_ms\x18\x06 \x01(\x04\x12\x15\n\rmaterial_size\x18\x07 \x01(\x04\x12\x11\n\tthreshold\x18\x08 \x01(\r\"R\n\x07JobPart\x12+\n\x08manifest\x18\x01 \x01(\x0b\x32\x17.coprove.v1.JobManifestH\x00\x12\x12\n\x08material\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"\x1d\n\x0bJobAccepted\x12\x0e\n\x06job_id\x18\x01 \x01(\x0c\"\x18\n\x06JobRef\x12\x0e\n\x06job_id\x18\x01 \x01(\x0c\"\xc9\x01\n\tJobResult\x12\x0e\n\x06job_id\x18\x01 \x01(\x0c\x12\x0e\n\x06output\x18\x02 \x01(\x0c\x12<\n\x0cstep_seconds\x18\x03 \x03(\x0b\x32&.coprove.v1.JobResult.StepSecondsEntry\x12\x12\n\nbytes_sent\x18\x04 \x01(\x04\x12\x16\n\x0e\x62ytes_received\x18\x05 \x01(\x04\x1a\x32\n\x10StepSecondsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"z\n\x08JobState\x12\x0e\n\x06job_id\x18\x01 \x01(\x0c\x12\r\n\x05state\x18\x02 \x01(\t\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12\x14\n\x0cnode_version\x18\x04 \x01(\t\x12\x19\n\x0c\x62lamed_party\x18\x05 \x01(\rH\x00\x88\x01\x01\x42\x0f\n\r_blamed_party\"D\n\nTranscript\x12\x0e\n\x06job_id\x18\x01 \x01(\x0c\x12&\n\x08received\x18\x02 \x03(\x0b\x32\x14.coprove.v1.Received\"8\n\x08Received\x12\x0e\n\x06sender\x18\x01 \x01(\r\x12\x0b\n\x03seq\x18\x02 \x01(\r\x12\x0f\n\x07payload\x18\x03 \x01(\x0c\"e\n\tPeerChunk\x12\x0e\n\x06job_id\x18\x01 \x01(\x0c\x12\x0e\n\x06sender\x18\x02 \x01(\r\x12\x0b\n\x03seq\x18\x03 \x01(\r\x12\x0c\n\x04part\x18\x04 \x01(\r\x12\x0f\n\x07n_parts\x18\x05 \x01(\r\x12\x0c\n\x04\x64\x61ta\x18\x06 \x01(\x0c\"\t\n\x07PeerAck2\xe7\x03\n\x04Node\x12>\n\nHasCircuit\x12\x16.coprove.v1.CircuitRef\x1a\x18.coprove.v1.CircuitState\x12\x45\n\rUploadCircuit\x12\x18.coprove.v1.CircuitChunk\x1a\x18.coprove.v1.CircuitState(\x01\x12;\n\tSubmitJob\x12\x13.coprove.v1.JobPart\x1a\x17.coprove.v1.JobAccepted(\x01\x12\x38\n\x0b\x46\x65tchResult\x12\x12.coprove.v1.JobRef\x1a\x15.coprove.v1.JobResult\x12\x35\n\tJobStatus\x12\x12.coprove.v1.JobRef\x1a\x14.coprove.v1.JobState\x12\x35\n\tCancelJob\x12\x12.coprove.v1.JobRef\x1a\x14.coprove.v1.JobState\x12;\n\rJobTranscript\x12\x12.coprove.v1.JobRef\x1a\x16.coprove.v1.Transcript\x12\x36\n\x08PeerSend\x12\x15.coprove.v1.PeerChunk\x1a\x13.coprove.v1.PeerAckb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14protos/coprove.proto\x12\ncoprove.v1\"\x1c\n\nCircuitRef\x12\x0e\n\x06sha256\x18\x01 \x01(\t\"~\n\x0c\x43ircuitState\x12\x0e\n\x06sha256\x18\x01 \x01(\t\x12\x0f\n\x07present\x18\x02 \x01(\x08\x12\x16\n\x0e\x62ytes_received\x18\x03 \x01(\x04\x12\x0e\n\x06n_vars\x18\x04 \x01(\r\x12\x10\n\x08n_public\x18\x05 \x01(\r\x12\x13\n\x0b\x64omain_size\x18\x06 \x01(\r\"P\n\x0c\x43ircuitChunk\x12\x0e\n\x06sha256\x18\x01 \x01(\t\x12\x12\n\ntotal_size\x18\x02 \x01(\x04\x12\x0e\n\x06offset\x18\x03 \x01(\x04\x12\x0c\n\x04\x64\x61ta\x18\x04 \x01(\x0c\"J\n\x05Party\x12\r\n\x05index\x18\x01 \x01(\r\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x03 \x01(\t\x12\x13\n\x0b\x66ingerprint\x18\x04 \x01(\t\"\xd9\x01\n\x0bJobManifest\x12\x0e\n\x06job_id\x18\x01 \x01(\x0c\x12\x16\n\x0e\x63ircuit_sha256\x18\x02 \x01(\t\x12\x11\n\tn_parties\x18\x03 \x01(\r\x12\x13\n\x0bparty_index\x18\x04 \x01(\r\x12\"\n\x07parties\x18\x05 \x03(\x0b\x32\x11.coprove.v1.Party\x12\x18\n\x10\x64\x65\x61\x64line_unix_ms\x18\x06 \x01(\x04\x12\x15\n\rmaterial_size\x18\x07 \x01(\x04\x12\x11\n\tthreshold\x18\x08 \x01(\r\x12\x12\n\npredeal_id\x18\t \x01(\x0c\"\xb9\x01\n\x0fPredealManifest\x12\x12\n\npredeal_id\x18\x01 \x01(\x0c\x12\x16\n\x0e\x63ircuit_sha256\x18\x02 \x01(\t\x12\x11\n\tn_parties\x18\x03 \x01(\r\x12\x13\n\x0bparty_index\x18\x04 \x01(\r\x12\"\n\x07parties\x18\x05 \x03(\x0b\x32\x11.coprove.v1.Party\x12\x17\n\x0f\x65xpires_unix_ms\x18\x06 \x01(\x04\x12\x15\n\rmaterial_size\x18\x07 \x01(\x04\"Z\n\x0bPredealPart\x12/\n\x08manifest\x18\x01 \x01(\x0b\x32\x1b.coprove.v1.PredealManifestH\x00\x12\x12\n\x08material\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"%\n\x0fPredealAccepted\x12\x12\n\npredeal_id\x18\x01 \x01(\x0c\"R\n\x07JobPart\x12+\n\x08manifest\x18\x01 \x01(\x0b\x32\x17.coprove.v1.JobManifestH\x00\x12\x12\n\x08material\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"\x1d\n\x0bJobAccepted\x12\x0e\n\x06job_id\x18\x01 \x01(\x0c\"\x18\n\x06JobRef\x12\x0e\n\x06job_id\x18\x01 \x01(\x0c\"\xc9\x01\n\tJobResult\x12\x0e\n\x06job_id\x18\x01 \x01(\x0c\x12\x0e\n\x06output\x18\x02 \x01(\x0c\x12<\n\x0cstep_seconds\x18\x03 \x03(\x0b\x32&.coprove.v1.JobResult.StepSecondsEntry\x12\x12\n\nbytes_sent\x18\x04 \x01(\x04\x12\x16\n\x0e\x62ytes_received\x18\x05 \x01(\x04\x1a\x32\n\x10StepSecondsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"z\n\x08JobState\x12\x0e\n\x06job_id\x18\x01 \x01(\x0c\x12\r\n\x05state\x18\x02 \x01(\t\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12\x14\n\x0cnode_version\x18\x04 \x01(\t\x12\x19\n\x0c\x62lamed_party\x18\x05 \x01(\rH\x00\x88\x01\x01\x42\x0f\n\r_blamed_party\"D\n\nTranscript\x12\x0e\n\x06job_id\x18\x01 \x01(\x0c\x12&\n\x08received\x18\x02 \x03(\x0b\x32\x14.coprove.v1.Received\"8\n\x08Received\x12\x0e\n\x06sender\x18\x01 \x01(\r\x12\x0b\n\x03seq\x18\x02 \x01(\r\x12\x0f\n\x07payload\x18\x03 \x01(\x0c\"e\n\tPeerChunk\x12\x0e\n\x06job_id\x18\x01 \x01(\x0c\x12\x0e\n\x06sender\x18\x02 \x01(\r\x12\x0b\n\x03seq\x18\x03 \x01(\r\x12\x0c\n\x04part\x18\x04 \x01(\r\x12\x0f\n\x07n_parts\x18\x05 \x01(\r\x12\x0c\n\x04\x64\x61ta\x18\x06 \x01(\x0c\"\t\n\x07PeerAck2\xaa\x04\n\x04Node\x12>\n\nHasCircuit\x12\x16.coprove.v1.CircuitRef\x1a\x18.coprove.v1.CircuitState\x12\x45\n\rUploadCircuit\x12\x18.coprove.v1.CircuitChunk\x1a\x18.coprove.v1.CircuitState(\x01\x12;\n\tSubmitJob\x12\x13.coprove.v1.JobPart\x1a\x17.coprove.v1.JobAccepted(\x01\x12\x41\n\x07Predeal\x12\x17.coprove.v1.PredealPart\x1a\x1b.coprove.v1.PredealAccepted(\x01\x12\x38\n\x0b\x46\x65tchResult\x12\x12.coprove.v1.JobRef\x1a\x15.coprove.v1.JobResult\x12\x35\n\tJobStatus\x12\x12.coprove.v1.JobRef\x1a\x14.coprove.v1.JobState\x12\x35\n\tCancelJob\x12\x12.coprove.v1.JobRef\x1a\x14.coprove.v1.JobState\x12;\n\rJobTranscript\x12\x12.coprove.v1.JobRef\x1a\x16.coprove.v1.Transcript\x12\x36\n\x08PeerSend\x12\x15.coprove.v1.PeerChunk\x1a\x13.coprove.v1.PeerAckb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,27 +42,33 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PARTY']._serialized_start=276
   _globals['_PARTY']._serialized_end=350
   _globals['_JOBMANIFEST']._serialized_start=353
-  _globals['_JOBMANIFEST']._serialized_end=550
-  _globals['_JOBPART']._serialized_start=552
-  _globals['_JOBPART']._serialized_end=634
-  _globals['_JOBACCEPTED']._serialized_start=636
-  _globals['_JOBACCEPTED']._serialized_end=665
-  _globals['_JOBREF']._serialized_start=667
-  _globals['_JOBREF']._serialized_end=691
-  _globals['_JOBRESULT']._serialized_start=694
-  _globals['_JOBRESULT']._serialized_end=895
-  _globals['_JOBRESULT_STEPSECONDSENTRY']._serialized_start=845
-  _globals['_JOBRESULT_STEPSECONDSENTRY']._serialized_end=895
-  _globals['_JOBSTATE']._serialized_start=897
-  _globals['_JOBSTATE']._serialized_end=1019
-  _globals['_TRANSCRIPT']._serialized_start=1021
-  _globals['_TRANSCRIPT']._serialized_end=1089
-  _globals['_RECEIVED']._serialized_start=1091
-  _globals['_RECEIVED']._serialized_end=1147
-  _globals['_PEERCHUNK']._serialized_start=1149
-  _globals['_PEERCHUNK']._serialized_end=1250
-  _globals['_PEERACK']._serialized_start=1252
-  _globals['_PEERACK']._serialized_end=1261
-  _globals['_NODE']._serialized_start=1264
-  _globals['_NODE']._serialized_end=1751
+  _globals['_JOBMANIFEST']._serialized_end=570
+  _globals['_PREDEALMANIFEST']._serialized_start=573
+  _globals['_PREDEALMANIFEST']._serialized_end=758
+  _globals['_PREDEALPART']._serialized_start=760
+  _globals['_PREDEALPART']._serialized_end=850
+  _globals['_PREDEALACCEPTED']._serialized_start=852
+  _globals['_PREDEALACCEPTED']._serialized_end=889
+  _globals['_JOBPART']._serialized_start=891
+  _globals['_JOBPART']._serialized_end=973
+  _globals['_JOBACCEPTED']._serialized_start=975
+  _globals['_JOBACCEPTED']._serialized_end=1004
+  _globals['_JOBREF']._serialized_start=1006
+  _globals['_JOBREF']._serialized_end=1030
+  _globals['_JOBRESULT']._serialized_start=1033
+  _globals['_JOBRESULT']._serialized_end=1234
+  _globals['_JOBRESULT_STEPSECONDSENTRY']._serialized_start=1184
+  _globals['_JOBRESULT_STEPSECONDSENTRY']._serialized_end=1234
+  _globals['_JOBSTATE']._serialized_start=1236
+  _globals['_JOBSTATE']._serialized_end=1358
+  _globals['_TRANSCRIPT']._serialized_start=1360
+  _globals['_TRANSCRIPT']._serialized_end=1428
+  _globals['_RECEIVED']._serialized_start=1430
+  _globals['_RECEIVED']._serialized_end=1486
+  _globals['_PEERCHUNK']._serialized_start=1488
+  _globals['_PEERCHUNK']._serialized_end=1589
+  _globals['_PEERACK']._serialized_start=1591
+  _globals['_PEERACK']._serialized_end=1600
+  _globals['_NODE']._serialized_start=1603
+  _globals['_NODE']._serialized_end=2157
 # @@protoc_insertion_point(module_scope)

@@ -53,7 +53,7 @@ class Party(_message.Message):
     def __init__(self, index: _Optional[int] = ..., name: _Optional[str] = ..., address: _Optional[str] = ..., fingerprint: _Optional[str] = ...) -> None: ...
 
 class JobManifest(_message.Message):
-    __slots__ = ("job_id", "circuit_sha256", "n_parties", "party_index", "parties", "deadline_unix_ms", "material_size", "threshold")
+    __slots__ = ("job_id", "circuit_sha256", "n_parties", "party_index", "parties", "deadline_unix_ms", "material_size", "threshold", "predeal_id")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     CIRCUIT_SHA256_FIELD_NUMBER: _ClassVar[int]
     N_PARTIES_FIELD_NUMBER: _ClassVar[int]
@@ -62,6 +62,7 @@ class JobManifest(_message.Message):
     DEADLINE_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
     MATERIAL_SIZE_FIELD_NUMBER: _ClassVar[int]
     THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    PREDEAL_ID_FIELD_NUMBER: _ClassVar[int]
     job_id: bytes
     circuit_sha256: str
     n_parties: int
@@ -70,7 +71,40 @@ class JobManifest(_message.Message):
     deadline_unix_ms: int
     material_size: int
     threshold: int
-    def __init__(self, job_id: _Optional[bytes] = ..., circuit_sha256: _Optional[str] = ..., n_parties: _Optional[int] = ..., party_index: _Optional[int] = ..., parties: _Optional[_Iterable[_Union[Party, _Mapping]]] = ..., deadline_unix_ms: _Optional[int] = ..., material_size: _Optional[int] = ..., threshold: _Optional[int] = ...) -> None: ...
+    predeal_id: bytes
+    def __init__(self, job_id: _Optional[bytes] = ..., circuit_sha256: _Optional[str] = ..., n_parties: _Optional[int] = ..., party_index: _Optional[int] = ..., parties: _Optional[_Iterable[_Union[Party, _Mapping]]] = ..., deadline_unix_ms: _Optional[int] = ..., material_size: _Optional[int] = ..., threshold: _Optional[int] = ..., predeal_id: _Optional[bytes] = ...) -> None: ...
+
+class PredealManifest(_message.Message):
+    __slots__ = ("predeal_id", "circuit_sha256", "n_parties", "party_index", "parties", "expires_unix_ms", "material_size")
+    PREDEAL_ID_FIELD_NUMBER: _ClassVar[int]
+    CIRCUIT_SHA256_FIELD_NUMBER: _ClassVar[int]
+    N_PARTIES_FIELD_NUMBER: _ClassVar[int]
+    PARTY_INDEX_FIELD_NUMBER: _ClassVar[int]
+    PARTIES_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    MATERIAL_SIZE_FIELD_NUMBER: _ClassVar[int]
+    predeal_id: bytes
+    circuit_sha256: str
+    n_parties: int
+    party_index: int
+    parties: _containers.RepeatedCompositeFieldContainer[Party]
+    expires_unix_ms: int
+    material_size: int
+    def __init__(self, predeal_id: _Optional[bytes] = ..., circuit_sha256: _Optional[str] = ..., n_parties: _Optional[int] = ..., party_index: _Optional[int] = ..., parties: _Optional[_Iterable[_Union[Party, _Mapping]]] = ..., expires_unix_ms: _Optional[int] = ..., material_size: _Optional[int] = ...) -> None: ...
+
+class PredealPart(_message.Message):
+    __slots__ = ("manifest", "material")
+    MANIFEST_FIELD_NUMBER: _ClassVar[int]
+    MATERIAL_FIELD_NUMBER: _ClassVar[int]
+    manifest: PredealManifest
+    material: bytes
+    def __init__(self, manifest: _Optional[_Union[PredealManifest, _Mapping]] = ..., material: _Optional[bytes] = ...) -> None: ...
+
+class PredealAccepted(_message.Message):
+    __slots__ = ("predeal_id",)
+    PREDEAL_ID_FIELD_NUMBER: _ClassVar[int]
+    predeal_id: bytes
+    def __init__(self, predeal_id: _Optional[bytes] = ...) -> None: ...
 
 class JobPart(_message.Message):
     __slots__ = ("manifest", "material")

@@ -49,6 +49,11 @@ class NodeStub:
                 request_serializer=protos_dot_coprove__pb2.JobPart.SerializeToString,
                 response_deserializer=protos_dot_coprove__pb2.JobAccepted.FromString,
                 _registered_method=True)
+        self.Predeal = channel.stream_unary(
+                '/coprove.v1.Node/Predeal',
+                request_serializer=protos_dot_coprove__pb2.PredealPart.SerializeToString,
+                response_deserializer=protos_dot_coprove__pb2.PredealAccepted.FromString,
+                _registered_method=True)
         self.FetchResult = channel.unary_unary(
                 '/coprove.v1.Node/FetchResult',
                 request_serializer=protos_dot_coprove__pb2.JobRef.SerializeToString,
@@ -98,6 +103,17 @@ class NodeServicer:
         job starts once the material's header, seed and blinding shares are in, and waits
         for a correction vector only where it needs it; a stream that ends short or
         malformed fails that job and leaves none behind.  Answers once the material is whole.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Predeal(self, request_iterator, context):
+        """Material dealt ahead (additive mode), client -> node: a party's seed and triple
+        corrections for one future job, bound to this client, the circuit and the committee
+        (its parties in index order), kept in memory until used once or expired.  A job
+        names it in JobManifest.predeal_id; its own material is then the witness correction
+        alone (party 0) or nothing.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -155,6 +171,11 @@ def add_NodeServicer_to_server(servicer, server):
                     servicer.SubmitJob,
                     request_deserializer=protos_dot_coprove__pb2.JobPart.FromString,
                     response_serializer=protos_dot_coprove__pb2.JobAccepted.SerializeToString,
+            ),
+            'Predeal': grpc.stream_unary_rpc_method_handler(
+                    servicer.Predeal,
+                    request_deserializer=protos_dot_coprove__pb2.PredealPart.FromString,
+                    response_serializer=protos_dot_coprove__pb2.PredealAccepted.SerializeToString,
             ),
             'FetchResult': grpc.unary_unary_rpc_method_handler(
                     servicer.FetchResult,
@@ -263,6 +284,33 @@ class Node:
             '/coprove.v1.Node/SubmitJob',
             protos_dot_coprove__pb2.JobPart.SerializeToString,
             protos_dot_coprove__pb2.JobAccepted.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Predeal(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/coprove.v1.Node/Predeal',
+            protos_dot_coprove__pb2.PredealPart.SerializeToString,
+            protos_dot_coprove__pb2.PredealAccepted.FromString,
             options,
             channel_credentials,
             insecure,
