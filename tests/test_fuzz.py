@@ -808,7 +808,8 @@ MANIFEST_FIELDS = st.one_of(
     st.tuples(st.just("job_id"), JOB_IDS), st.tuples(st.just("circuit_sha256"), SHAS),
     st.tuples(st.just("n_parties"), U32), st.tuples(st.just("party_index"), U32),
     st.tuples(st.just("parties"), PARTY_LISTS), st.tuples(st.just("deadline"), DEADLINES),
-    st.tuples(st.just("material_size"), st.one_of(U64, st.sampled_from(["+1", "-1"]))))
+    st.tuples(st.just("material_size"), st.one_of(U64, st.sampled_from(["+1", "-1"]))),
+    st.tuples(st.just("threshold"), U32), st.tuples(st.just("predeal_id"), st.binary(max_size=20)))
 MATERIALS = st.one_of(
     st.tuples(st.just("valid"), st.integers(1, 3)),
     st.tuples(st.just("valid"), st.integers(1, 3)),
