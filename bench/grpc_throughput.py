@@ -23,6 +23,9 @@ node's real ``SubmitJob`` loop, ``--submit-mb`` MB to one node, then to three no
 from one client process as a job submission does; the node's circuit and material checks
 are stubbed out (there is no circuit) and the job ends at once.
 
+``unsigned``: the gRPC patterns again with no message signatures (nodes sign every peer
+message and check every one they receive: ``coordinator_free.signing``), to price them.
+
 ``tls``: the ceiling: the same three patterns between the same processes over Python
 ``ssl`` sockets with the same certificates and pinning (one connection per direction,
 ``sendall`` of 4 MiB slices, ``recv_into`` a buffer of the message's size).
@@ -168,10 +171,14 @@ def node_main(conn, index: int, keys: str, addresses: list, knobs: dict) -> None
                 job = Job(job_id, "bench", index, parties, time.monotonic() + 120, max_buffered=1 << 40)
                 service.jobs[job_id] = job
                 conn.send("ok")
-            elif cmd in ("go", "tls"):  # arg: start time (time.monotonic is system-wide)
+            elif cmd in ("go", "go-unsigned", "tls"):  # arg: start time (time.monotonic is system-wide)
                 start = arg
-                if cmd == "go":
-                    transport = GrpcTransport(job, service.channels)
+                if cmd.startswith("go"):
+                    # signed and checked as a node's round 1 is; "go-unsigned" without, to
+                    # price the signatures in the same run
+                    signed = cmd == "go"
+                    job.verify = service.verify_for(job) if signed else None
+                    transport = GrpcTransport(job, service.channels, service.signer if signed else None)
                     send, recv = transport.send, transport.recv
                 else:
                     send, recv = tls_send(me, ids, addresses), tls_server.recv
@@ -432,7 +439,8 @@ def main(argv=None) -> int:
     ap.add_argument("--mb", type=float, default=89.5, help="MB each node sends in an exchange")
     ap.add_argument("--submit-mb", type=float, default=32.0, help="MB of material per node in submit")
     ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--only", default="grpc,submit,tls")
+    ap.add_argument("--only", default="grpc,unsigned,submit,tls",
+                    help="grpc (signed, as nodes send), unsigned (the same without signatures), submit, tls")
     ap.add_argument("--part-mib", type=float)
     ap.add_argument("--pipeline", type=int)
     ap.add_argument("--chunk-mib", type=float)
@@ -470,7 +478,7 @@ def main(argv=None) -> int:
                 log(f"  {what:<26} {secs:7.3f} s  {nbytes / secs / 1e6:7.0f} MB/s  "
                     f"{cpu / (moved / 1e9):5.2f} CPU s/GB  (runs: {' '.join(f'{r[0]:.3f}' for r in runs)})")
 
-            for kind in ("grpc", "submit", "tls"):
+            for kind in ("grpc", "unsigned", "submit", "tls"):
                 if kind not in only:
                     continue
                 if kind == "submit":
@@ -478,8 +486,10 @@ def main(argv=None) -> int:
                     best(lambda: net.submit([0, 1, 2], sub), "grpc submit 3 nodes", sub, 3 * sub)
                     continue
                 for pattern in PATTERNS:
-                    best(lambda: net.exchange(pattern, total, "go" if kind == "grpc" else "tls"),
-                         f"{kind} {pattern}", total, total * len(PATTERNS[pattern][1]))
+                    cmd = {"grpc": "go", "unsigned": "go-unsigned", "tls": "tls"}[kind]
+                    label = "grpc unsigned" if kind == "unsigned" else kind
+                    best(lambda: net.exchange(pattern, total, cmd),
+                         f"{label} {pattern}", total, total * len(PATTERNS[pattern][1]))
         finally:
             net.close()
         wall = time.perf_counter() - t0

@@ -7,10 +7,12 @@ openings, outputs), what the receivers report having received against the replay
 first stage with a mismatch names its sender.  Earlier stages first, because an honest
 party's later messages legitimately change once it has received a bad one.
 
-Limits: a receiver could lie about what it received and so frame an honest sender;
-without signed messages, the audit is exact only when the liar and the cheater are the
-same single node, which is the case it is for (one deviating node; privacy assumes the
-others follow the protocol).
+A receiver could lie about what it received and so frame an honest sender: on the
+network every peer message carries its sender's signature (``coordinator_free.signing``),
+and the client checks the signatures of every reported message before this audit runs,
+naming a receiver that reports one its sender did not sign.  In-process (``--local``)
+the parties hold no keys and report what they received themselves; they are the client's
+own threads, so there is no one to frame.
 """
 
 from __future__ import annotations

@@ -1,7 +1,11 @@
 """Deliberate deviations, for tests of the client's checks and audit (``--misbehave``).
 
-Each wraps a party's transport and corrupts one kind of message it sends; nothing here
-runs unless a node is started with the hook.
+Each wraps a party's transport and corrupts one kind of message it sends, except
+``frame``, which corrupts a message it received before using it and reports the
+corrupted one as what it received (a receiver trying to frame an honest sender; the
+senders' signatures expose it), and ``bad-signature``, which the node's transport
+carries out (``coordinator_free.mesh``: it signs the wrong statement).  Nothing here runs
+unless a node is started with the hook.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import numpy as np
 from cme import messages as M
 from prover.bn254 import G1
 
-MODES = ("flip-share", "wrong-opening", "wrong-msm", "replay", "wrong-job-id")
+MODES = ("flip-share", "wrong-opening", "wrong-msm", "replay", "wrong-job-id", "frame", "bad-signature")
 _LAST_SHARES: dict = {}  # per process: the previous job's round-1 message, for "replay"
 
 
@@ -52,7 +56,18 @@ class Misbehaving:
         return self._inner.stats()
 
     def recv(self, frm):
-        return self._inner.recv(frm)
+        payload = self._inner.recv(frm)
+        if self._mode == "frame" and payload[4] == M.ROUND1_SHARES:
+            with self._lock:
+                if self._done:
+                    return payload
+                self._done = True
+            bad = M.encode(_bump(_decode_any(payload)))
+            report = getattr(self._inner, "misreport", None)
+            if report is not None:  # a node: its transcript now shows the corrupted message
+                report(frm, payload, bad)
+            return bad
+        return payload
 
     def send(self, to, payload):
         kind = payload[4]

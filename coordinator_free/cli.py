@@ -493,7 +493,8 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--cpu", action="store_true", help="use the CPU engine")
     no.add_argument("--metrics", metavar="HOST:PORT", help="serve Prometheus metrics here")
     no.add_argument("--max-jobs", type=int, default=32, help="jobs running at once (default 32)")
-    no.add_argument("--misbehave", choices=["flip-share", "wrong-opening", "wrong-msm", "replay", "wrong-job-id"],
+    no.add_argument("--misbehave", choices=["flip-share", "wrong-opening", "wrong-msm", "replay", "wrong-job-id",
+                                            "frame", "bad-signature"],
                     help="TEST HOOK: deviate from the protocol in this way (for testing clients' checks)")
     no.add_argument("--fault", metavar="STEP:ACTION",
                     help="TEST HOOK: crash, hang or stall this node once at a protocol step (upload, submit, "

@@ -26,7 +26,7 @@ from coordinator_free.ahead import AheadDealer
 from cme.material import material_buffers
 from cme.session import ClientSession
 from coordinator_free import identity as ident
-from coordinator_free import wire
+from coordinator_free import signing, wire
 from coordinator_free.jobs import BLAMED_PARTY_KEY
 from coordinator_free.mesh import SERVER_NAME
 from coordinator_free.node_errors import NodeFailed
@@ -271,11 +271,21 @@ class Client:
         """For the audit: what each node reports having received in the job."""
         self.progress("audit", "the proof failed its check: replaying the job to find who deviated")
         received = {}
+        verifier = signing.Verifier({m.fingerprint: m.cert_pem for m in members})
         for i, n in enumerate(members):
             try:
                 t = self._stub(n).JobTranscript(pb.JobRef(job_id=job_id), timeout=self.rpc_seconds)
             except grpc.RpcError as e:
                 raise NodeFailed(n, "audit", f"cannot fetch its transcript: {_why(e)}") from None
+            # every message carries its sender's signature: one the sender did not sign is
+            # the reporting node's own invention (a receiver framing an honest sender)
+            for r in t.received:
+                if not (r.sender < len(members) and r.sender != i and verifier.check(
+                        members[r.sender].fingerprint,
+                        signing.statement(job_id, r.sender, i, r.seq, signing.payload_hash(r.payload)),
+                        r.signature)):
+                    raise NodeFailed(n, "audit", f"it reports a message {r.seq} from party {r.sender} that "
+                                                 "its sender did not sign: it misreports what it received")
             received[i] = [(r.sender, r.payload) for r in t.received]
         return received
 

@@ -74,3 +74,6 @@ class _FaultyTransport:
 
     def stats(self):
         return self._inner.stats()
+
+    def misreport(self, *args):
+        return self._inner.misreport(*args)

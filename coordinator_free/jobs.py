@@ -64,7 +64,10 @@ class Job:
         self._next_seq = {k: 0 for k in self._boxes}
         self._buffered = 0
         self._on_end: list = []
-        self.transcript: list = []  # (sender, seq, payload) of every message delivered
+        self.transcript: list = []  # (sender, seq, payload, signature) of every message delivered
+        # verify(sender, seq, payload, signature) -> bool: the node's check of the
+        # sender's signature (coordinator_free.signing); None accepts unsigned messages
+        self.verify = None
 
     @property
     def n_parties(self) -> int:
@@ -80,7 +83,7 @@ class Job:
         return max(0.0, left - min(PEER_MARGIN, left / 4))
 
     # peer delivery ------------------------------------------------------------
-    def deliver(self, sender: int, seq: int, part: int, n_parts: int, data: bytes) -> None:
+    def deliver(self, sender: int, seq: int, part: int, n_parts: int, data: bytes, signature: bytes = b"") -> None:
         if sender not in self._boxes:
             raise JobError(f"sender index {sender} is not a peer in this job")
         if not 0 <= part < n_parts or n_parts > 1 << 16:
@@ -100,6 +103,8 @@ class Job:
             # bytes, or PeerSend's read-only view of a received buffer (kept, not copied:
             # the join below is the one copy)
             msg["parts"][part] = data
+            if signature:
+                msg["signature"] = bytes(signature)
             self._buffered += len(data) + PART_OVERHEAD
             self.bytes_received += len(data)
             # hand complete messages over in sequence order
@@ -111,8 +116,12 @@ class Job:
                 payload = b"".join(msg["parts"][i] for i in range(msg["n"]))
                 del self._parts[key]
                 self._buffered -= len(payload) + PART_OVERHEAD * msg["n"]
+                sig = msg.get("signature", b"")
+                if self.verify is not None and not self.verify(sender, key[1], payload, sig):
+                    raise JobError(f"message {key[1]} from party {sender} does not carry its sender's "
+                                   f"signature ({'none' if not sig else 'a bad one'}): refused")
                 self._next_seq[sender] += 1
-                self.transcript.append((sender, key[1], payload))
+                self.transcript.append((sender, key[1], payload, sig))
                 self._boxes[sender].put(payload)
 
     def recv(self, sender: int) -> bytes:

@@ -16,7 +16,7 @@ import grpc
 
 from cme.transport import CLIENT, PeerError
 from coordinator_free import identity as ident
-from coordinator_free import wire
+from coordinator_free import signing, wire
 from protos import coprove_pb2 as pb
 from protos import coprove_pb2_grpc as rpc
 
@@ -74,9 +74,15 @@ class PeerChannels:
 class GrpcTransport:
     """``cme.transport.Transport`` for one party of one job on this node."""
 
-    def __init__(self, job, channels: PeerChannels):
+    def __init__(self, job, channels: PeerChannels, signer: signing.Signer | None = None,
+                 bad_signatures: bool = False):
+        """``signer``: this node's key; every message to a peer carries its signature
+        (a node's receivers refuse unsigned ones).  ``bad_signatures``: a test hook
+        (``--misbehave bad-signature``) signing the wrong statement."""
         self._job = job
         self._channels = channels
+        self._signer = signer
+        self._bad_signatures = bad_signatures
         self._seq = {p.index: 0 for p in job.parties}
         self._by_index = {p.index: p for p in job.parties}
         self._stats = {"bytes_sent": 0, "bytes_received": 0, "messages_sent": 0, "messages_received": 0}
@@ -99,10 +105,16 @@ class GrpcTransport:
         n_parts = max(1, -(-len(payload) // PART_BYTES))
         stub = self._channels.peer_send(party)
         view = memoryview(payload)
+        signature = b""
+        if self._signer is not None:
+            digest = signing.payload_hash(view)
+            signed_seq = seq + 1 if self._bad_signatures else seq
+            signature = self._signer.sign(signing.statement(self._job.job_id, self.index, to, signed_seq, digest))
         in_flight = []
         for part in range(n_parts):
             chunk = wire.peer_chunk(self._job.job_id, self.index, seq, part, n_parts,
-                                    view[part * PART_BYTES:(part + 1) * PART_BYTES])
+                                    view[part * PART_BYTES:(part + 1) * PART_BYTES],
+                                    signature if part == n_parts - 1 else b"")
             if part == 0:
                 # the first part alone: it waits out a peer that has not got the job yet
                 self._send_part(party, stub, chunk)
@@ -161,3 +173,12 @@ class GrpcTransport:
 
     def stats(self) -> dict:
         return dict(self._stats)
+
+    def misreport(self, frm: int, received: bytes, claimed: bytes) -> None:
+        """Test hook (``--misbehave frame``): the job's transcript shows ``claimed`` where
+        ``received`` arrived from ``frm``, its sender's signature left as it came."""
+        t = self._job.transcript
+        for k, (sender, seq, payload, sig) in enumerate(t):
+            if sender == frm and payload == received:
+                t[k] = (sender, seq, claimed, sig)
+                return

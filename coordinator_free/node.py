@@ -30,7 +30,7 @@ from cme.shamir_material import ShamirStream
 from cme.threshold_run import run_party as run_threshold_party
 from coordinator_free import __version__
 from coordinator_free import identity as ident
-from coordinator_free import wire
+from coordinator_free import signing, wire
 from coordinator_free.faults import FaultPlan
 from coordinator_free.jobs import (BLAMED_PARTY_KEY, CANCELLED, DONE, FAILED, LATE_GRACE, RUNNING, Job,
                                    JobError, PartyInfo)
@@ -70,6 +70,8 @@ class NodeService(rpc.NodeServicer):
         self.metrics = metrics or NodeMetrics()
         self.registry = CircuitRegistry(cfg.data_dir, cfg.max_circuit_bytes)
         self.channels = PeerChannels(cfg.identity, cfg.trusted)
+        self.signer = signing.Signer(cfg.identity.key_pem)
+        self.verifier = signing.Verifier(cfg.trusted)
         self.jobs: dict[bytes, Job] = {}
         self.submitter: dict[bytes, str] = {}
         self.threads: dict[bytes, threading.Thread] = {}
@@ -271,6 +273,7 @@ class NodeService(rpc.NodeServicer):
         job = Job(bytes(m.job_id), m.circuit_sha256, m.party_index, parties,
                   time.monotonic() + seconds_left, threshold=m.threshold,
                   max_buffered=0 if m.threshold else _buffer_limit(zkey.domain_size, m.n_parties))
+        job.verify = self.verify_for(job)
         with self._lock:
             if job.job_id in self.jobs:
                 context.abort(grpc.StatusCode.ALREADY_EXISTS, f"job {job.job_id.hex()} exists")
@@ -288,6 +291,15 @@ class NodeService(rpc.NodeServicer):
                                    f"deadline_in={seconds_left:.1f}s")
         th.start()
         return job
+
+    def verify_for(self, job: Job):
+        """The job's check of a peer message's signature: by the committee certificate of
+        the party the manifest names as its sender."""
+        def verify(sender: int, seq: int, payload, sig: bytes) -> bool:
+            digest = signing.payload_hash(payload)
+            return self.verifier.check(job.parties[sender].fingerprint,
+                                       signing.statement(job.job_id, sender, job.index, seq, digest), sig)
+        return verify
 
     def _drop_job(self, job: Job, why: str) -> None:
         """A job whose material never arrived whole: failed, and gone from the table (it
@@ -343,8 +355,9 @@ class NodeService(rpc.NodeServicer):
         try:
             self.faults.at("start")
             bind_thread()
-            transport = self.faults.wrap(GrpcTransport(job, self.channels))
-            if self.cfg.misbehave:
+            transport = self.faults.wrap(GrpcTransport(job, self.channels, self.signer,
+                                                       bad_signatures=self.cfg.misbehave == "bad-signature"))
+            if self.cfg.misbehave and self.cfg.misbehave != "bad-signature":
                 from cme.misbehave import Misbehaving
                 transport = Misbehaving(transport, self.cfg.misbehave)
 
@@ -445,7 +458,7 @@ class NodeService(rpc.NodeServicer):
         if job.state == RUNNING:
             context.abort(grpc.StatusCode.FAILED_PRECONDITION, "job still running")
         return pb.Transcript(job_id=job.job_id, received=[
-            pb.Received(sender=s, seq=q, payload=p) for s, q, p in job.transcript])
+            pb.Received(sender=s, seq=q, payload=p, signature=g) for s, q, p, g in job.transcript])
 
     # peers ----------------------------------------------------------------------
     def PeerSend(self, request, context):
@@ -464,7 +477,8 @@ class NodeService(rpc.NodeServicer):
         if len(request.data) > PART_BYTES:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"part larger than {PART_BYTES} bytes")
         try:
-            job.deliver(request.sender, request.seq, request.part, request.n_parts, request.data)
+            job.deliver(request.sender, request.seq, request.part, request.n_parts, request.data,
+                        request.signature)
         except JobError as e:
             job.finish(FAILED, f"{job.parties[request.sender].label()}: {e}", request.sender)
             context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(e))

@@ -38,9 +38,10 @@ _PEER_DATA = _tag(pb.PeerChunk, "data")
 _JOB_MATERIAL = _tag(pb.JobPart, "material")
 
 
-def peer_chunk(job_id: bytes, sender: int, seq: int, part: int, n_parts: int, data) -> bytes:
+def peer_chunk(job_id: bytes, sender: int, seq: int, part: int, n_parts: int, data, signature: bytes = b"") -> bytes:
     """``pb.PeerChunk(...).SerializeToString()``, with ``data`` (any bytes-like) copied once."""
-    head = pb.PeerChunk(job_id=job_id, sender=sender, seq=seq, part=part, n_parts=n_parts).SerializeToString()
+    head = pb.PeerChunk(job_id=job_id, sender=sender, seq=seq, part=part, n_parts=n_parts,
+                        signature=signature).SerializeToString()
     return b"".join((head, _PEER_DATA, _varint(len(data)), data))
 
 
@@ -60,11 +61,12 @@ class PeerPart:
     the received buffer (which it keeps alive), or a copy where that buffer holds more
     than ``VIEW_SLACK`` bytes besides it."""
 
-    __slots__ = ("job_id", "sender", "seq", "part", "n_parts", "data")
+    __slots__ = ("job_id", "sender", "seq", "part", "n_parts", "data", "signature")
 
     def __init__(self):
         self.job_id, self.sender, self.seq, self.part, self.n_parts = b"", 0, 0, 0, 0
         self.data = memoryview(b"")
+        self.signature = b""
 
 
 # a part has six fields; this loop is Python, so a peer may not make it spin over millions
@@ -106,7 +108,7 @@ def parse_peer_chunk(raw: bytes) -> PeerPart:
         name, want = _PEER_FIELDS.get(number, (None, None))
         if name is None or wire != want:
             continue  # unknown field, or a known one in the wrong wire type: skipped
-        if name == "job_id":
+        if name in ("job_id", "signature"):
             value = bytes(value)
         elif wire == 0:
             value &= 0xFFFFFFFF

@@ -170,30 +170,34 @@ class Transcript(_message.Message):
     def __init__(self, job_id: _Optional[bytes] = ..., received: _Optional[_Iterable[_Union[Received, _Mapping]]] = ...) -> None: ...
 
 class Received(_message.Message):
-    __slots__ = ("sender", "seq", "payload")
+    __slots__ = ("sender", "seq", "payload", "signature")
     SENDER_FIELD_NUMBER: _ClassVar[int]
     SEQ_FIELD_NUMBER: _ClassVar[int]
     PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
     sender: int
     seq: int
     payload: bytes
-    def __init__(self, sender: _Optional[int] = ..., seq: _Optional[int] = ..., payload: _Optional[bytes] = ...) -> None: ...
+    signature: bytes
+    def __init__(self, sender: _Optional[int] = ..., seq: _Optional[int] = ..., payload: _Optional[bytes] = ..., signature: _Optional[bytes] = ...) -> None: ...
 
 class PeerChunk(_message.Message):
-    __slots__ = ("job_id", "sender", "seq", "part", "n_parts", "data")
+    __slots__ = ("job_id", "sender", "seq", "part", "n_parts", "data", "signature")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     SENDER_FIELD_NUMBER: _ClassVar[int]
     SEQ_FIELD_NUMBER: _ClassVar[int]
     PART_FIELD_NUMBER: _ClassVar[int]
     N_PARTS_FIELD_NUMBER: _ClassVar[int]
     DATA_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
     job_id: bytes
     sender: int
     seq: int
     part: int
     n_parts: int
     data: bytes
-    def __init__(self, job_id: _Optional[bytes] = ..., sender: _Optional[int] = ..., seq: _Optional[int] = ..., part: _Optional[int] = ..., n_parts: _Optional[int] = ..., data: _Optional[bytes] = ...) -> None: ...
+    signature: bytes
+    def __init__(self, job_id: _Optional[bytes] = ..., sender: _Optional[int] = ..., seq: _Optional[int] = ..., part: _Optional[int] = ..., n_parts: _Optional[int] = ..., data: _Optional[bytes] = ..., signature: _Optional[bytes] = ...) -> None: ...
 
 class PeerAck(_message.Message):
     __slots__ = ()

@@ -17,11 +17,15 @@ from prover.wtns import read_wtns
 from prover.zkey import read_zkey
 
 THREE = DATA / "three_public"
-AUDITED = ["flip-share", "wrong-opening", "wrong-msm"]  # caught by the final check, named by the audit
-REFUSED = ["replay", "wrong-job-id"]  # refused by the receiving node, which names the sender
+# caught by the final check, named by the audit ("frame": a receiver corrupting what it
+# got and reporting the corrupted message; named by the senders' signatures)
+AUDITED = ["flip-share", "wrong-opening", "wrong-msm", "frame"]
+REFUSED = ["replay", "wrong-job-id", "bad-signature"]  # refused by the receiving node, which names the sender
 
 
-@pytest.mark.parametrize("mode", AUDITED)
+# in-process parties hold no keys and report what they received themselves: a framing
+# party is only caught on the network, where messages are signed
+@pytest.mark.parametrize("mode", [m for m in AUDITED if m != "frame"])
 @pytest.mark.parametrize("cheater", [0, 1, 2])
 def test_in_process_audit_names_the_cheater(mode, cheater):
     zkey, wtns = read_zkey(THREE / "circuit.zkey"), read_wtns(THREE / "witness.wtns")
@@ -68,3 +72,15 @@ def test_network_cheater_without_spare_fails_naming_it():
             with pytest.raises(NodeFailed) as e:
                 client.prove(THREE / "circuit.zkey", THREE / "witness.wtns")
     assert e.value.node.name == "node3" and e.value.step == "audit", str(e.value)
+
+
+def test_a_framing_receiver_is_named_and_its_victim_is_not():
+    """node2 corrupts the round-1 shares it got from a peer, computes on them and reports the
+    corrupted message as received: unsigned, the audit would blame that peer; the peer's
+    signature shows the message is node2's own."""
+    with LocalNetwork(3, node_args={"node2": ["--misbehave", "frame"]}) as net:
+        with Client(net.committee) as client:
+            with pytest.raises(NodeFailed) as e:
+                client.prove(THREE / "circuit.zkey", THREE / "witness.wtns")
+    assert e.value.node.name == "node2" and e.value.step == "audit", str(e.value)
+    assert "its sender did not sign: it misreports what it received" in str(e.value)

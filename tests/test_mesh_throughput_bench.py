@@ -16,7 +16,8 @@ def test_grpc_throughput_bench_runs(tmp_path):
                         "--part-mib", "0.5", "--json", str(out)], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
     rows = {row["what"]: row for row in json.loads(out.read_text())["rows"]}
-    assert set(rows) == {"grpc 1->1", "grpc 1<->1", "grpc 3 all", "grpc submit 1 node",
-                         "grpc submit 3 nodes", "tls 1->1", "tls 1<->1", "tls 3 all"}
+    assert set(rows) == {"grpc 1->1", "grpc 1<->1", "grpc 3 all", "grpc unsigned 1->1", "grpc unsigned 1<->1",
+                         "grpc unsigned 3 all", "grpc submit 1 node", "grpc submit 3 nodes", "tls 1->1",
+                         "tls 1<->1", "tls 3 all"}
     assert all(row["mb_per_s"] > 0 for row in rows.values())
     assert "grpc 3 all" in r.stdout
