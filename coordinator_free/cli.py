@@ -156,6 +156,15 @@ def _prove_committee(args, out=sys.stderr):
         (args.proof, lambda p: write_proof(p, proof.pi_a, proof.pi_b, proof.pi_c)),
         (args.public, lambda p: write_public(p, public)),
     ])
+    if getattr(args, "receipts", None):
+        from coordinator_free.receipts import write_bundle
+        _replace_atomically([(args.receipts, lambda p: write_bundle(
+            p, identity=committee.client_identity(), job_id=summary.job_id, circuit=summary.circuit,
+            mode=summary.mode, receipts=summary.receipts, excluded=summary.excluded,
+            proof_path=args.proof, public_path=args.public))])
+        print(f"receipts written to {args.receipts}: {len(summary.receipts)} node receipts"
+              + (f", none from {', '.join(n for n, _, _ in summary.excluded)}" if summary.excluded else ""),
+              file=out)
     steps = ", ".join(f"{k} {v:.2f}s" for k, v in summary.steps.items())
     sharing = committee.sharing
     mode = (f"threshold mode, t = {sharing.threshold}, nothing sent between nodes" if sharing.is_threshold
@@ -175,6 +184,8 @@ def _prove_committee(args, out=sys.stderr):
 
 
 def cmd_prove(args):
+    if args.receipts and args.committee is None:
+        raise BadInput("--receipts: work receipts are signed by a committee's nodes; use --committee FILE")
     if args.committee is not None and args.threshold is None:
         return _prove_committee(args)
     if args.threshold is not None and args.local is None:
@@ -190,6 +201,26 @@ def cmd_prove(args):
         )
     return _prove_single(args.zkey, args.witness, args.proof, args.public, check=not args.no_check,
                          engine=args.engine)
+
+
+def cmd_receipts_verify(args):
+    from coordinator_free.committee import load_committee
+    from coordinator_free.receipts import ReceiptError, verify_bundle
+
+    committee = load_committee(args.committee)
+    files = {}
+    for what, path in (("bundle", args.bundle), ("proof", args.proof), ("public", args.public)):
+        try:
+            files[what] = open(path, "rb").read()
+        except OSError as e:
+            raise BadInput(f"{path}: cannot read the {what} file: {e.strerror}") from None
+    try:
+        summary = verify_bundle(files["bundle"], files["proof"], files["public"], committee)
+    except ReceiptError as e:
+        print(f"INVALID: {args.bundle}: {e}")
+        return EXIT_INVALID
+    print(f"OK: {summary}")
+    return EXIT_OK
 
 
 def cmd_verify(args):
@@ -460,6 +491,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="for --single and --local: where the work runs (default: cuda if a GPU is "
                          "visible, else cpu; reference is the slow pure-Python twin)")
     pr.add_argument("--no-check", action="store_true", help="skip verifying the proof before writing it")
+    pr.add_argument("--receipts", metavar="FILE",
+                    help="with --committee: write the nodes' signed work receipts, bound to proof.json and "
+                         "public.json and signed by this client (check with `coprove receipts verify`)")
     pr.set_defaults(fn=cmd_prove)
 
     ve = sub.add_parser("verify", help="verify like `snarkjs groth16 verify`: exit 0 valid, 1 invalid, 2 bad input")
@@ -467,6 +501,15 @@ def build_parser() -> argparse.ArgumentParser:
     ve.add_argument("public")
     ve.add_argument("proof")
     ve.set_defaults(fn=cmd_verify)
+
+    rc = sub.add_parser("receipts", help="work receipts of a committee's proof")
+    rc_sub = rc.add_subparsers(dest="receipts_cmd", required=True)
+    rv = rc_sub.add_parser("verify", help="check a receipt bundle: exit 0 valid, 1 invalid, 2 bad input")
+    rv.add_argument("bundle")
+    rv.add_argument("proof")
+    rv.add_argument("public")
+    rv.add_argument("--committee", required=True, metavar="FILE", help="the committee file: whose keys to trust")
+    rv.set_defaults(fn=cmd_receipts_verify)
 
     ex = sub.add_parser("export-vkey", help="like `snarkjs zkey export verificationkey`")
     ex.add_argument("zkey")

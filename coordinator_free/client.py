@@ -30,6 +30,7 @@ from coordinator_free import signing, wire
 from coordinator_free.jobs import BLAMED_PARTY_KEY
 from coordinator_free.mesh import SERVER_NAME
 from coordinator_free.node_errors import NodeFailed
+from coordinator_free.receipts import collect_receipt
 from coordinator_free.node_errors import rpc_why as _why
 from coordinator_free.threshold_job import prove_threshold
 from prover.limbs import limbs_to_ints
@@ -70,6 +71,11 @@ class ProveSummary:
     failures: list = field(default_factory=list)
     missing: list = field(default_factory=list)  # threshold mode: nodes whose output never came
     blamed: list = field(default_factory=list)  # threshold mode: nodes whose output was off
+    job_id: bytes = b""
+    circuit: str = ""
+    mode: str = "additive"
+    receipts: list = field(default_factory=list)  # (node name, fingerprint, receipt, signature)
+    excluded: list = field(default_factory=list)  # (node name, fingerprint, why): no receipt
 
 
 class Client:
@@ -146,11 +152,11 @@ class Client:
         public = limbs_to_ints(w[1:zkey.n_public + 1])
         vkey = vkey_object_from_zkey(zkey)
         if self.committee.sharing.is_threshold:
-            summary = ProveSummary(attempts=1)
+            summary = ProveSummary(attempts=1, circuit=zkey.sha256)
             return prove_threshold(self, zkey, zkey_path, w, vkey, summary), public, summary
         members = list(self.committee.nodes)
         spares = list(self.committee.spares)
-        summary = ProveSummary()
+        summary = ProveSummary(circuit=zkey.sha256)
         while True:
             summary.attempts += 1
             try:
@@ -189,11 +195,13 @@ class Client:
                 raise
         t2 = time.perf_counter()
         outputs = {}
+        summary.job_id, summary.mode, summary.receipts, summary.excluded = session.job_id, "additive", [], []
         for i, n in enumerate(members):
             res = results[n.name]
             outputs[i] = res.output
             summary.node_steps[n.name] = dict(res.step_seconds)
             summary.bytes_sent[n.name] = res.bytes_sent
+            collect_receipt(summary, n, res)
         self.progress("assembly", "summing the nodes' MSMs, completing and verifying the proof")
         try:
             proof = session.finish(outputs, lambda: self._transcripts(session.job_id, members))

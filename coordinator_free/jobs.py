@@ -55,6 +55,9 @@ class Job:
     bytes_sent: int = 0
     bytes_received: int = 0
     ended_at: float | None = None
+    material_bytes: int = 0  # from the client, for the receipt
+    started_unix: float = field(default_factory=time.time)
+    receipt: tuple = (b"", b"")  # (signed receipt bytes, signature), once done
 
     def __post_init__(self):
         self.done = threading.Event()

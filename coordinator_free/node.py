@@ -9,6 +9,7 @@ Who may call what (the caller's certificate fingerprint, from mutual TLS):
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import signal
 import threading
@@ -37,6 +38,7 @@ from coordinator_free.jobs import (BLAMED_PARTY_KEY, CANCELLED, DONE, FAILED, LA
 from coordinator_free.mesh import PART_BYTES, GrpcTransport, PeerChannels
 from coordinator_free.metrics import NodeMetrics
 from coordinator_free.predeals import Entry, PredealError, PredealStore
+from coordinator_free.receipts import msm_sizes, node_receipt
 from coordinator_free.registry import CircuitRegistry, UploadError
 from gpu_msm.backend import bind_thread, selected_device
 from protos import coprove_pb2 as pb
@@ -188,6 +190,7 @@ class NodeService(rpc.NodeServicer):
         try:
             if stream.material is not None:  # all but the witness correction was dealt ahead
                 job = self._start_job(m, zkey, parties, stream.material, client, context)
+                job.material_bytes = stream.size
                 job.on_end(lambda state, error: stream.fail(f"job {state}: {error}"))
             for part in request_iterator:
                 if part.WhichOneof("part") != "material":
@@ -201,6 +204,7 @@ class NodeService(rpc.NodeServicer):
                     context.abort(grpc.StatusCode.INVALID_ARGUMENT, why)
                 if job is None and stream.material is not None:
                     job = self._start_job(m, zkey, parties, stream.material, client, context)
+                    job.material_bytes = stream.size
                     # cancelled, failed or past its deadline while the client still streams
                     # (or stalls): the party must not wait on the rest of its material
                     job.on_end(lambda state, error: stream.fail(f"job {state}: {error}"))
@@ -372,6 +376,7 @@ class NodeService(rpc.NodeServicer):
             job.steps = dict(ops.timings)
             if job.output is None:
                 raise JobError("the protocol ended without an output")
+            self._sign_receipt(job, zkey)
             if job.finish(DONE):
                 self.metrics.jobs.labels("done").inc()
             for step, secs in sorted(job.steps.items()):
@@ -408,6 +413,7 @@ class NodeService(rpc.NodeServicer):
             self.faults.at("output")
             job.steps = dict(timings)
             job.output = M.encode(M.Message(M.OUTPUT, job.job_id, job.index, points=points))
+            self._sign_receipt(job, zkey)
             if job.finish(DONE):
                 self.metrics.jobs.labels("done").inc()
             for step, secs in sorted(job.steps.items()):
@@ -421,6 +427,18 @@ class NodeService(rpc.NodeServicer):
         finally:
             material.wipe()
             self.metrics.running.dec()
+
+    def _sign_receipt(self, job: Job, zkey) -> None:
+        """This node's signed account of the job (``coordinator_free.receipts``)."""
+        job.receipt = node_receipt(self.signer, {
+            "job": job.job_id.hex(), "circuit": job.circuit,
+            "mode": f"threshold t={job.threshold}" if job.threshold else "additive",
+            "node": self.cfg.identity.fingerprint, "index": job.index, "n_parties": job.n_parties,
+            "n_vars": zkey.n_vars, "domain_size": zkey.domain_size, "msm_sizes": msm_sizes(zkey),
+            "material_bytes": job.material_bytes, "bytes_in": job.bytes_received, "bytes_out": job.bytes_sent,
+            "started_unix_ms": int(job.started_unix * 1000), "ended_unix_ms": int(time.time() * 1000),
+            "step_seconds": {k: round(v, 6) for k, v in sorted(job.steps.items())},
+            "output_sha256": hashlib.sha256(job.output).hexdigest()})
 
     def _log(self, job, step, detail, level=logging.INFO):
         log.log(level, "job=%s party=%d step=%s %s", job.job_id.hex()[:12], job.index, step, detail)
@@ -440,7 +458,8 @@ class NodeService(rpc.NodeServicer):
                 context.set_trailing_metadata(((BLAMED_PARTY_KEY, str(job.blamed)),))
             context.abort(grpc.StatusCode.ABORTED, f"job {job.state}: {job.error}")
         return pb.JobResult(job_id=job.job_id, output=job.output, step_seconds=job.steps,
-                            bytes_sent=job.bytes_sent, bytes_received=job.bytes_received)
+                            bytes_sent=job.bytes_sent, bytes_received=job.bytes_received,
+                            receipt=job.receipt[0], receipt_signature=job.receipt[1])
 
     def JobStatus(self, request, context):
         job = self._job(request.job_id, context, self._client(context))

@@ -21,6 +21,7 @@ from cme.assembly import JobFailed
 from cme.session import ThresholdSession
 from cme.shamir_material import shamir_buffers
 from coordinator_free.node_errors import NodeFailed, rpc_why
+from coordinator_free.receipts import collect_receipt
 from protos import coprove_pb2 as pb
 
 QUEUE_SLACK_S = 10.0  # past the job's deadline plus the FetchResult grace, stop waiting
@@ -69,6 +70,8 @@ def prove_threshold(client, zkey, zkey_path, w, vkey, summary):
 
     pending, missing = set(range(len(members))), []
     proof = None
+    summary.job_id, summary.mode, summary.receipts, summary.excluded = job_id, f"threshold t={t}", [], []
+    results = {}
     end = time.monotonic() + client.deadline_s + QUEUE_SLACK_S
     try:
         while proof is None and pending:
@@ -83,6 +86,7 @@ def prove_threshold(client, zkey, zkey_path, w, vkey, summary):
                 client.progress("node failed", f"{err}; {len(pending)} nodes still working")
                 continue
             n = members[i]
+            results[i] = res
             summary.node_steps[n.name] = dict(res.step_seconds)
             summary.bytes_sent[n.name] = res.bytes_sent
             summary.steps.setdefault("first output", time.perf_counter() - t_deal)
@@ -98,6 +102,15 @@ def prove_threshold(client, zkey, zkey_path, w, vkey, summary):
     summary.steps["nodes"] = time.perf_counter() - t_deal - summary.steps.get("assembly", 0.0)
     summary.missing = [members[i].name for i in sorted(missing + sorted(pending))]
     summary.blamed = [members[i].name for i in session.blamed]
+    # receipts: every node whose output agrees with the proof; the others are named
+    for i, n in enumerate(members):
+        if i in session.blamed:
+            summary.excluded.append((n.name, n.fingerprint, "its output was off and left out of the proof"))
+        elif i in results:
+            collect_receipt(summary, n, results[i])
+        else:
+            summary.excluded.append((n.name, n.fingerprint, "no output used (it failed, or was cancelled "
+                                                            "once the proof verified)"))
     for name in summary.blamed:
         client.progress("blame", f"node {name}: its output is off (malformed, or disagrees with the "
                                  f"proof's polynomial); left out of the proof")

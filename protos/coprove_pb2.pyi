@@ -127,7 +127,7 @@ class JobRef(_message.Message):
     def __init__(self, job_id: _Optional[bytes] = ...) -> None: ...
 
 class JobResult(_message.Message):
-    __slots__ = ("job_id", "output", "step_seconds", "bytes_sent", "bytes_received")
+    __slots__ = ("job_id", "output", "step_seconds", "bytes_sent", "bytes_received", "receipt", "receipt_signature")
     class StepSecondsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -140,12 +140,16 @@ class JobResult(_message.Message):
     STEP_SECONDS_FIELD_NUMBER: _ClassVar[int]
     BYTES_SENT_FIELD_NUMBER: _ClassVar[int]
     BYTES_RECEIVED_FIELD_NUMBER: _ClassVar[int]
+    RECEIPT_FIELD_NUMBER: _ClassVar[int]
+    RECEIPT_SIGNATURE_FIELD_NUMBER: _ClassVar[int]
     job_id: bytes
     output: bytes
     step_seconds: _containers.ScalarMap[str, float]
     bytes_sent: int
     bytes_received: int
-    def __init__(self, job_id: _Optional[bytes] = ..., output: _Optional[bytes] = ..., step_seconds: _Optional[_Mapping[str, float]] = ..., bytes_sent: _Optional[int] = ..., bytes_received: _Optional[int] = ...) -> None: ...
+    receipt: bytes
+    receipt_signature: bytes
+    def __init__(self, job_id: _Optional[bytes] = ..., output: _Optional[bytes] = ..., step_seconds: _Optional[_Mapping[str, float]] = ..., bytes_sent: _Optional[int] = ..., bytes_received: _Optional[int] = ..., receipt: _Optional[bytes] = ..., receipt_signature: _Optional[bytes] = ...) -> None: ...
 
 class JobState(_message.Message):
     __slots__ = ("job_id", "state", "error", "node_version", "blamed_party")
