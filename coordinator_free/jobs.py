@@ -12,6 +12,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from coordinator_free.signing import DIGEST_BLOCK
+
 RUNNING, DONE, FAILED, CANCELLED = "running", "done", "failed", "cancelled"
 # FetchResult of a failed job names the party its node blames in this trailing metadata
 # key (JobState has it as blamed_party): the client reads a field, never the error text
@@ -86,7 +88,10 @@ class Job:
         return max(0.0, left - min(PEER_MARGIN, left / 4))
 
     # peer delivery ------------------------------------------------------------
-    def deliver(self, sender: int, seq: int, part: int, n_parts: int, data: bytes, signature: bytes = b"") -> None:
+    def deliver(self, sender: int, seq: int, part: int, n_parts: int, data: bytes, signature: bytes = b"",
+                hashes: list | None = None) -> None:
+        """``hashes``: the part's block hashes (``signing.block_hashes``), computed by the
+        caller outside this job's lock, so that parts are hashed in parallel as they arrive."""
         if sender not in self._boxes:
             raise JobError(f"sender index {sender} is not a peer in this job")
         if not 0 <= part < n_parts or n_parts > 1 << 16:
@@ -106,6 +111,8 @@ class Job:
             # bytes, or PeerSend's read-only view of a received buffer (kept, not copied:
             # the join below is the one copy)
             msg["parts"][part] = data
+            if hashes is not None:
+                msg.setdefault("hashes", {})[part] = hashes
             if signature:
                 msg["signature"] = bytes(signature)
             self._buffered += len(data) + PART_OVERHEAD
@@ -120,7 +127,8 @@ class Job:
                 del self._parts[key]
                 self._buffered -= len(payload) + PART_OVERHEAD * msg["n"]
                 sig = msg.get("signature", b"")
-                if self.verify is not None and not self.verify(sender, key[1], payload, sig):
+                if self.verify is not None and not self.verify(sender, key[1], payload, sig,
+                                                               _aligned_hashes(msg)):
                     raise JobError(f"message {key[1]} from party {sender} does not carry its sender's "
                                    f"signature ({'none' if not sig else 'a bad one'}): refused")
                 self._next_seq[sender] += 1
@@ -163,3 +171,14 @@ class Job:
                 self._on_end.append(fn)
                 return
         fn(self.state, self.error)
+
+
+def _aligned_hashes(msg) -> list | None:
+    """The payload's block hashes from its parts', when every part but the last is a whole
+    number of blocks (so the parts' blocks are the payload's); else None."""
+    got = msg.get("hashes", {})
+    if len(got) != msg["n"]:
+        return None
+    if any(len(msg["parts"][i]) % DIGEST_BLOCK for i in range(msg["n"] - 1)):
+        return None
+    return [h for i in range(msg["n"]) for h in got[i]]

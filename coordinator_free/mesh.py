@@ -105,16 +105,20 @@ class GrpcTransport:
         n_parts = max(1, -(-len(payload) // PART_BYTES))
         stub = self._channels.peer_send(party)
         view = memoryview(payload)
-        signature = b""
-        if self._signer is not None:
-            digest = signing.payload_hash(view)
-            signed_seq = seq + 1 if self._bad_signatures else seq
-            signature = self._signer.sign(signing.statement(self._job.job_id, self.index, to, signed_seq, digest))
+        hasher = signing.BlockHasher(view) if self._signer is not None else None
         in_flight = []
         for part in range(n_parts):
+            signature = b""
+            if hasher is not None:
+                # hashed as it goes out, while the earlier parts are in flight; the last
+                # part carries the signature over the whole payload's digest
+                hasher.through((part + 1) * PART_BYTES)
+                if part == n_parts - 1:
+                    signed_seq = seq + 1 if self._bad_signatures else seq
+                    signature = self._signer.sign(signing.statement(self._job.job_id, self.index, to, signed_seq,
+                                                                    hasher.digest()))
             chunk = wire.peer_chunk(self._job.job_id, self.index, seq, part, n_parts,
-                                    view[part * PART_BYTES:(part + 1) * PART_BYTES],
-                                    signature if part == n_parts - 1 else b"")
+                                    view[part * PART_BYTES:(part + 1) * PART_BYTES], signature)
             if part == 0:
                 # the first part alone: it waits out a peer that has not got the job yet
                 self._send_part(party, stub, chunk)

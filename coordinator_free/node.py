@@ -299,8 +299,9 @@ class NodeService(rpc.NodeServicer):
     def verify_for(self, job: Job):
         """The job's check of a peer message's signature: by the committee certificate of
         the party the manifest names as its sender."""
-        def verify(sender: int, seq: int, payload, sig: bytes) -> bool:
-            digest = signing.payload_hash(payload)
+        def verify(sender: int, seq: int, payload, sig: bytes, hashes=None) -> bool:
+            digest = (signing.payload_hash(payload) if hashes is None
+                      else signing.digest_of_blocks(len(payload), hashes))
             return self.verifier.check(job.parties[sender].fingerprint,
                                        signing.statement(job.job_id, sender, job.index, seq, digest), sig)
         return verify
@@ -496,8 +497,10 @@ class NodeService(rpc.NodeServicer):
         if len(request.data) > PART_BYTES:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"part larger than {PART_BYTES} bytes")
         try:
+            # hashed here, in this call's thread and outside the job's lock: parts of one
+            # message hash in parallel as they arrive (the signature check needs the digest)
             job.deliver(request.sender, request.seq, request.part, request.n_parts, request.data,
-                        request.signature)
+                        request.signature, signing.block_hashes(request.data))
         except JobError as e:
             job.finish(FAILED, f"{job.parties[request.sender].label()}: {e}", request.sender)
             context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(e))

@@ -43,11 +43,47 @@ def _block_hash(block) -> bytes:
     return hashlib.sha256(block).digest()
 
 
+def digest_of_blocks(length: int, block_hashes) -> bytes:
+    return hashlib.sha256(length.to_bytes(8, "little") + b"".join(block_hashes)).digest()
+
+
+def block_hashes(piece) -> list:
+    """The hashes of ``piece``'s DIGEST_BLOCK blocks (the last may be short): a piece that
+    starts on a block boundary contributes exactly these to its payload's digest."""
+    view = memoryview(piece).cast("B")
+    if not len(view):
+        return [_block_hash(view)]
+    return [_block_hash(view[i:i + DIGEST_BLOCK]) for i in range(0, len(view), DIGEST_BLOCK)]
+
+
 def payload_hash(payload) -> bytes:
     view = memoryview(payload).cast("B")
     blocks = [view[i:i + DIGEST_BLOCK] for i in range(0, len(view), DIGEST_BLOCK)]
     hashes_ = list(_pool.map(_block_hash, blocks)) if len(blocks) > 1 else [_block_hash(view)]
-    return hashlib.sha256(len(view).to_bytes(8, "little") + b"".join(hashes_)).digest()
+    return digest_of_blocks(len(view), hashes_)
+
+
+class BlockHasher:
+    """A sender's digest, computed part by part as the parts go out (each block hashed once,
+    while earlier parts are in flight), whatever the part size."""
+
+    def __init__(self, payload):
+        self._view = memoryview(payload).cast("B")
+        self._hashes: list = []
+        self._done = 0  # bytes hashed
+
+    def through(self, end: int) -> None:
+        """Hash every whole block that ends at or before ``end``."""
+        while self._done + DIGEST_BLOCK <= min(end, len(self._view)):
+            self._hashes.append(_block_hash(self._view[self._done:self._done + DIGEST_BLOCK]))
+            self._done += DIGEST_BLOCK
+
+    def digest(self) -> bytes:
+        self.through(len(self._view))
+        if self._done < len(self._view) or not self._hashes:
+            self._hashes.append(_block_hash(self._view[self._done:]))
+            self._done = len(self._view)
+        return digest_of_blocks(len(self._view), self._hashes)
 
 
 class Signer:
