@@ -1,6 +1,7 @@
 """Soak: many jobs on a 5-node CPU network on loopback, both modes, a random fault in most.
 
-    python bench/soak.py --jobs 300 [--seed N] [--deadline 8] [--out bench/results/soak.json]
+    python bench/soak.py --jobs 300 [--seed N] [--deadline 8] [--faults crash,hang,...]
+                         [--out bench/results/soak.json]
 
 Real ``coprove node`` processes with mutual TLS, each behind a TCP proxy the harness
 controls.  Jobs alternate between the additive mode (three nodes, the other two as
@@ -60,12 +61,14 @@ def _proc_figures(pid: int) -> tuple[int, int]:
 
 
 class Soak:
-    def __init__(self, jobs: int, seed: int, deadline: float):
+    def __init__(self, jobs: int, seed: int, deadline: float, faults=FAULTS):
         from coordinator_free.localnet import LocalNetwork
         from tcp_proxy import Proxy
 
         self.rng = random.Random(seed)
         self.jobs, self.deadline = jobs, deadline
+        self.faults = [f for f in FAULTS if f in faults]
+        self.weights = [w for f, w in zip(FAULTS, WEIGHTS) if f in faults]
         self.proxies = {}
 
         def advertise(name, address):
@@ -125,7 +128,7 @@ class Soak:
         vkey = read_vkey(FIXTURE / "verification_key.json")
         for k in range(self.jobs):
             mode = ("additive", "threshold")[k % 2]
-            fault = self.rng.choices(FAULTS, WEIGHTS)[0]
+            fault = self.rng.choices(self.faults, self.weights)[0]
             members = [m.name for m in self.committees[mode].nodes]
             victim = self.rng.choice(members)
             undo, fired = self._inject(fault, victim)
@@ -221,11 +224,17 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", type=int, default=40)
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--deadline", type=float, default=8.0, help="seconds a job's nodes get")
+    ap.add_argument("--faults", default=",".join(FAULTS),
+                    help="the faults to draw from (default: all); e.g. none,hang,slow,cut keeps every "
+                         "node process alive, to watch its memory and descriptors over many jobs")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "soak.json")
     args = ap.parse_args(argv)
+    faults = args.faults.split(",")
+    if not faults or any(f not in FAULTS for f in faults):
+        ap.error(f"--faults {args.faults}: each one of {', '.join(FAULTS)}")
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     t0 = time.monotonic()
-    with Soak(args.jobs, seed, args.deadline) as soak:
+    with Soak(args.jobs, seed, args.deadline, faults) as soak:
         soak.run()
         result = summarize(soak.records, soak.figures)
     result.update(seed=seed, seconds=round(time.monotonic() - t0, 1), deadline=args.deadline,
