@@ -25,6 +25,7 @@ from coordinator_free.receipts import collect_receipt
 from protos import coprove_pb2 as pb
 
 QUEUE_SLACK_S = 10.0  # past the job's deadline plus the FetchResult grace, stop waiting
+STRAGGLER_GRACE_S = 2.0  # the least a node gets to answer once most others have
 
 
 def prove_threshold(client, zkey, zkey_path, w, vkey, summary):
@@ -125,22 +126,35 @@ def _reachable(client, zkey, zkey_path, needed: int, summary) -> list:
     take the circuit) is replaced by the next spare, or left out if none is left."""
     members = list(client.committee.nodes)
     spares = list(client.committee.spares)
-    result: dict = {}
     todo = list(range(len(members)))
     while todo:
-        threads = []
+        done = queue.Queue()
         for i in todo:
             def check(i=i, node=members[i]):
                 try:
                     client._ensure_circuit(node, zkey, zkey_path)
-                    result[i] = None
+                    done.put((i, None))
                 except NodeFailed as e:
-                    result[i] = e
-            th = threading.Thread(target=check, daemon=True)
-            th.start()
-            threads.append(th)
-        for th in threads:
-            th.join()
+                    done.put((i, e))
+            threading.Thread(target=check, daemon=True).start()
+        # a node slower than the others by far (a hung one: it answers only at the call's
+        # timeout) is not waited for: once the others have answered, it gets as long again
+        # as they took, at least STRAGGLER_GRACE_S, then counts as unreachable
+        t0, waiting, result = time.monotonic(), set(todo), {}
+        answered_at = None
+        while waiting:
+            limit = None if answered_at is None or len(waiting) > len(todo) // 2 else \
+                max(STRAGGLER_GRACE_S, answered_at - t0) - (time.monotonic() - answered_at)
+            try:
+                i, err = done.get(timeout=None if limit is None else max(0.0, limit))
+            except queue.Empty:
+                for i in waiting:
+                    result[i] = NodeFailed(members[i], "upload", f"no answer within {time.monotonic() - t0:.1f} s, "
+                                                                  "while the other nodes had answered")
+                break
+            waiting.discard(i)
+            result[i] = err
+            answered_at = time.monotonic()
         retry = []
         for i in todo:
             err = result[i]

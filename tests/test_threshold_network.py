@@ -162,6 +162,25 @@ def test_a_spare_stands_in_for_a_node_unreachable_at_submission():
         assert any("node2" in f and "upload" in f for f in summary.failures)
 
 
+def test_a_node_hung_before_the_job_is_not_waited_for():
+    """A node that answers nothing when the job is handed out (SIGSTOP) holds up the job
+    only for a short grace once the others have answered, not for the call's timeout; a
+    spare stands in."""
+    import signal
+    with LocalNetwork(3, n_spares=1, threshold=1) as net:
+        with Client(net.committee) as client:
+            client.prove(THREE / "circuit.zkey", THREE / "witness.wtns")  # the circuit is everywhere
+        net.kill("node2", signal.SIGSTOP)
+        t0 = time.monotonic()
+        with Client(net.committee, rpc_seconds=30) as client:
+            proof, public, summary = client.prove(THREE / "circuit.zkey", THREE / "witness.wtns")
+        assert time.monotonic() - t0 < 15
+        assert verify_py_ecc(read_vkey(THREE / "verification_key.json"), public,
+                             (proof.pi_a, proof.pi_b, proof.pi_c))
+        assert set(summary.node_steps) == {"node1", "node3", "node4"}
+        assert any("node2" in f and "no answer within" in f for f in summary.failures), summary.failures
+
+
 def _stub(net, name):
     node = net.committee.member(name)
     ch = grpc.secure_channel(node.address, ident.channel_credentials(net.committee.client_identity(), node.cert_pem),
