@@ -500,7 +500,7 @@ class NodeService(rpc.NodeServicer):
             # hashed here, in this call's thread and outside the job's lock: parts of one
             # message hash in parallel as they arrive (the signature check needs the digest)
             job.deliver(request.sender, request.seq, request.part, request.n_parts, request.data,
-                        request.signature, signing.block_hashes(request.data))
+                        request.signature, signing.block_hashes(request.data) if job.verify is not None else None)
         except JobError as e:
             job.finish(FAILED, f"{job.parties[request.sender].label()}: {e}", request.sender)
             context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(e))
