@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cme.dealing import N8
 from cme.incoming import MaterialError
 from cme.prg import SEED_BYTES
 from cme.shamir import ShamirMaterial
@@ -21,7 +22,6 @@ from prover.limbs import below
 _HEADER = b"CMSH"
 _FIELDS = 4  # index, n_parties, threshold, n_vars
 _HEAD_BYTES = len(_HEADER) + 4 * _FIELDS
-N8 = 32
 
 
 def _seeded(index: int, threshold: int) -> bool:

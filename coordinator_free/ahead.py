@@ -23,6 +23,7 @@ import grpc
 from cme.dealing import CORRECTED, Corrections, PartyMaterial, Predeal, owner, predeal
 from cme.material import material_buffers
 from coordinator_free.node_errors import rpc_why
+from coordinator_free import wire
 from protos import coprove_pb2 as pb
 
 AHEAD_SECONDS = 600.0  # how long nodes keep material dealt ahead (an unused piece expires)
@@ -84,8 +85,7 @@ class AheadDealer:
         pre = predeal(len(members), zkey.n_vars, zkey.domain_size)
         ids = [secrets.token_bytes(PREDEAL_ID_BYTES) for _ in members]
         expires_ms = int((time.time() + AHEAD_SECONDS) * 1000)
-        parties = [pb.Party(index=i, name=m.name, address=m.address, fingerprint=m.fingerprint)
-                   for i, m in enumerate(members)]
+        parties = wire.manifest_parties(members)
         placed = 0
         for i, (node, piece) in enumerate(zip(members, ahead_pieces(pre))):
             parts = material_buffers(piece, "ahead")

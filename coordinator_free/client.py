@@ -219,8 +219,7 @@ class Client:
         summary.steps["deal"] = t_deal - t1
         job_id = session.job_id
         deadline_ms = int((time.time() + self.deadline_s) * 1000)
-        parties = [pb.Party(index=i, name=m.name, address=m.address, fingerprint=m.fingerprint)
-                   for i, m in enumerate(members)]
+        parties = wire.manifest_parties(members)
         self.progress("submit", f"job {job_id.hex()[:12]} to {len(members)} nodes")
         part = "whole" if ahead_ids is None else "job"
         raw = {i: material_buffers(p, part) for i, p in enumerate(session.materials)}

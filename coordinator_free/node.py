@@ -377,13 +377,7 @@ class NodeService(rpc.NodeServicer):
             job.steps = dict(ops.timings)
             if job.output is None:
                 raise JobError("the protocol ended without an output")
-            self._sign_receipt(job, zkey)
-            if job.finish(DONE):
-                self.metrics.jobs.labels("done").inc()
-            for step, secs in sorted(job.steps.items()):
-                self.metrics.step_seconds.labels(step).observe(secs)
-                self._log(job, step, f"seconds={secs:.3f}")
-            self._log(job, "done", f"sent={job.bytes_sent}B received={job.bytes_received}B")
+            self._done(job, zkey)
         except Exception as e:  # any failure ends this job only; the daemon keeps serving
             # cme's PeerError and MessageError name the party that let this one down
             peer = getattr(e, "peer", None)
@@ -414,13 +408,7 @@ class NodeService(rpc.NodeServicer):
             self.faults.at("output")
             job.steps = dict(timings)
             job.output = M.encode(M.Message(M.OUTPUT, job.job_id, job.index, points=points))
-            self._sign_receipt(job, zkey)
-            if job.finish(DONE):
-                self.metrics.jobs.labels("done").inc()
-            for step, secs in sorted(job.steps.items()):
-                self.metrics.step_seconds.labels(step).observe(secs)
-                self._log(job, step, f"seconds={secs:.3f}")
-            self._log(job, "done", "sent=0B received=0B (threshold mode)")
+            self._done(job, zkey)
         except Exception as e:  # any failure ends this job only; the daemon keeps serving
             if job.finish(FAILED, str(e)):
                 self.metrics.jobs.labels("failed").inc()
@@ -428,6 +416,17 @@ class NodeService(rpc.NodeServicer):
         finally:
             material.wipe()
             self.metrics.running.dec()
+
+    def _done(self, job: Job, zkey) -> None:
+        """A job whose output is ready, in either mode: signed receipt, state, metrics, log."""
+        self._sign_receipt(job, zkey)
+        if job.finish(DONE):
+            self.metrics.jobs.labels("done").inc()
+        for step, secs in sorted(job.steps.items()):
+            self.metrics.step_seconds.labels(step).observe(secs)
+            self._log(job, step, f"seconds={secs:.3f}")
+        mode = f" (threshold mode, t={job.threshold})" if job.threshold else ""
+        self._log(job, "done", f"sent={job.bytes_sent}B received={job.bytes_received}B{mode}")
 
     def _sign_receipt(self, job: Job, zkey) -> None:
         """This node's signed account of the job (``coordinator_free.receipts``)."""

@@ -22,6 +22,7 @@ from cme.session import ThresholdSession
 from cme.shamir_material import shamir_buffers
 from coordinator_free.node_errors import NodeFailed, rpc_why
 from coordinator_free.receipts import collect_receipt
+from coordinator_free import wire
 from protos import coprove_pb2 as pb
 
 QUEUE_SLACK_S = 10.0  # past the job's deadline plus the FetchResult grace, stop waiting
@@ -44,8 +45,7 @@ def prove_threshold(client, zkey, zkey_path, w, vkey, summary):
     summary.steps["deal"] = t_deal - t1
     job_id = session.job_id
     deadline_ms = int((time.time() + client.deadline_s) * 1000)
-    parties = [pb.Party(index=i, name=m.name, address=m.address, fingerprint=m.fingerprint)
-               for i, m in enumerate(members)]
+    parties = wire.manifest_parties(members)
     client.progress("submit", f"job {job_id.hex()[:12]}: Shamir shares (threshold {t}) to {len(members)} "
                               f"nodes; any {2 * t + 1} honest outputs give the proof")
     arrived: queue.Queue = queue.Queue()

@@ -38,6 +38,12 @@ _PEER_DATA = _tag(pb.PeerChunk, "data")
 _JOB_MATERIAL = _tag(pb.JobPart, "material")
 
 
+def manifest_parties(members) -> list:
+    """A job's (or dealing's) parties for its manifest, in index order."""
+    return [pb.Party(index=i, name=m.name, address=m.address, fingerprint=m.fingerprint)
+            for i, m in enumerate(members)]
+
+
 def peer_chunk(job_id: bytes, sender: int, seq: int, part: int, n_parts: int, data, signature: bytes = b"") -> bytes:
     """``pb.PeerChunk(...).SerializeToString()``, with ``data`` (any bytes-like) copied once."""
     head = pb.PeerChunk(job_id=job_id, sender=sender, seq=seq, part=part, n_parts=n_parts,
