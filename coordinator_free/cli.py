@@ -183,7 +183,25 @@ def _prove_committee(args, out=sys.stderr):
     return EXIT_OK
 
 
+def _select_gpus(args) -> None:
+    """``prove --gpus LIST``: the CUDA engine with its MSMs split over these slots."""
+    import gpu_msm
+
+    if not args.single and args.local is None:
+        raise BadInput("--gpus applies to --single and --local; a committee's nodes choose their own "
+                       "(`coprove node --gpus LIST`)")
+    if args.engine not in (None, "cuda"):
+        raise BadInput(f"--gpus runs the CUDA engine; it does not go with --engine {args.engine}")
+    try:
+        gpu_msm.select_devices(gpu_msm.parse_gpu_list(args.gpus))
+    except (ValueError, RuntimeError) as e:
+        raise BadInput(str(e)) from None
+    args.engine = "cuda"
+
+
 def cmd_prove(args):
+    if args.gpus is not None:
+        _select_gpus(args)
     if args.receipts and args.committee is None:
         raise BadInput("--receipts: work receipts are signed by a committee's nodes; use --committee FILE")
     if args.committee is not None and args.threshold is None:
@@ -332,7 +350,15 @@ def _warm_cpu_engine():
 
 
 def cmd_node(args):
+    import gpu_msm
     from coordinator_free.node import run_node
+    try:  # before anything is read: a bad device list is the first thing to hear of
+        if args.gpus is not None:
+            gpu_msm.select_devices(gpu_msm.parse_gpu_list(args.gpus))
+        else:
+            gpu_msm.select_device("cpu" if args.cpu else args.gpu)
+    except (ValueError, RuntimeError) as e:
+        raise BadInput(str(e)) from None
     # a daemon's job log is its main output: one line per job step, at INFO
     logging.getLogger().setLevel(logging.DEBUG if args.verbose else logging.INFO)
     return run_node(args)
@@ -490,6 +516,9 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--engine", choices=["reference", "cpu", "cuda"],
                     help="for --single and --local: where the work runs (default: cuda if a GPU is "
                          "visible, else cpu; reference is the slow pure-Python twin)")
+    pr.add_argument("--gpus", metavar="LIST",
+                    help="for --single and --local: CUDA devices to split the MSMs over, e.g. 0,1,2,3 "
+                         "(a device may repeat: two slots on one GPU); vectors and NTTs run on the first")
     pr.add_argument("--no-check", action="store_true", help="skip verifying the proof before writing it")
     pr.add_argument("--receipts", metavar="FILE",
                     help="with --committee: write the nodes' signed work receipts, bound to proof.json and "
@@ -533,6 +562,9 @@ def build_parser() -> argparse.ArgumentParser:
     no.add_argument("--committee", required=True, help="committee file: whose certificates to trust")
     dev = no.add_mutually_exclusive_group()
     dev.add_argument("--gpu", type=int, metavar="N", help="use CUDA device N")
+    dev.add_argument("--gpus", metavar="LIST",
+                     help="use these CUDA devices, e.g. 0,1,2,3: every MSM split over them, the rest on "
+                          "the first (a device may repeat: two slots on one GPU)")
     dev.add_argument("--cpu", action="store_true", help="use the CPU engine")
     no.add_argument("--metrics", metavar="HOST:PORT", help="serve Prometheus metrics here")
     no.add_argument("--max-jobs", type=int, default=32, help="jobs running at once (default 32)")

@@ -608,7 +608,6 @@ def _buffer_limit(domain_size: int, n_parties: int) -> int:
 def run_node(args) -> int:
     """``coprove node``: parse-free entry, given the CLI's arguments."""
     from coordinator_free.committee import load_committee
-    import gpu_msm
 
     identity = ident.load_identity(args.key, args.cert)
     committee = load_committee(args.committee)
@@ -616,8 +615,7 @@ def run_node(args) -> int:
     clients = {m.fingerprint for m in committee.trusted_clients}
     if not clients:
         raise ValueError(f"{args.committee}: lists no [[trusted_client]]; no client could submit jobs")
-    gpu_msm.select_device("cpu" if args.cpu else args.gpu)
-    engine = selected_device()
+    engine = selected_device()  # chosen by the CLI (--gpu, --gpus, --cpu)
     cfg = NodeConfig(identity=identity, data_dir=Path(args.data_dir), trusted=trusted, clients=clients,
                      max_jobs=args.max_jobs, misbehave=args.misbehave, fault=args.fault)
     if args.misbehave:

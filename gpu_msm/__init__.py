@@ -15,8 +15,10 @@ imported lazily, so this package imports with numpy alone.
 
 from __future__ import annotations
 
-from gpu_msm.backend import available_backends, get_backend, select_device
+from gpu_msm.backend import (available_backends, device_slots, get_backend, parse_gpu_list, select_device,
+                             select_devices, selected_kind)
 from gpu_msm.reduced import rows_below
+from gpu_msm.split import split_bounds
 
 
 def msm_g1(bases, scalars, backend=None):
@@ -97,6 +99,7 @@ def g1_lincomb(bases, scalars):
 
 
 __all__ = ["msm_g1", "msm_g2", "fixed_base_g1", "fixed_base_g2", "ntt", "intt", "odd_coset",
-           "available_backends", "get_backend", "select_device", "rows_below",
+           "available_backends", "get_backend", "select_device", "select_devices", "parse_gpu_list",
+           "device_slots", "selected_kind", "split_bounds", "rows_below",
            "cpu_engine_available", "fq_from_montgomery", "fr_from_montgomery", "pairing_check",
            "g2_in_subgroup", "g1_lincomb"]

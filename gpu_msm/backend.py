@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import importlib
 
-_DEVICE: dict = {"kind": None, "index": 0}  # set by select_device; None = best available
+# set by select_device / select_devices; kind None = best available.  "slots" are the CUDA
+# devices the MSMs are split over (a device may appear twice: two slots sharing it); the
+# first is the primary, where vectors, NTTs and everything but the MSMs run.
+_DEVICE: dict = {"kind": None, "index": 0, "slots": (0,)}
 
 
 def _cuda_usable() -> bool:
@@ -22,18 +25,64 @@ def available_backends() -> list[str]:
 def select_device(device: int | str | None) -> None:
     """``--gpu N`` -> select_device(N); ``--cpu`` -> select_device("cpu"); None -> best."""
     if device is None:
-        _DEVICE.update(kind=None, index=0)
+        _DEVICE.update(kind=None, index=0, slots=(0,))
     elif device == "cpu":
-        _DEVICE.update(kind="cpu", index=0)
+        _DEVICE.update(kind="cpu", index=0, slots=(0,))
     else:
         index = int(device)
-        if not _cuda_usable():
-            raise RuntimeError(f"--gpu {index}: no CUDA device is visible to CuPy")
-        import cupy
-        count = cupy.cuda.runtime.getDeviceCount()
-        if not 0 <= index < count:
-            raise RuntimeError(f"--gpu {index}: this machine has {count} CUDA device(s)")
-        _DEVICE.update(kind="cuda", index=index)
+        _check_devices([index], f"--gpu {index}")
+        _DEVICE.update(kind="cuda", index=index, slots=(index,))
+
+
+def parse_gpu_list(text: str) -> tuple[int, ...]:
+    """``--gpus 0,1,1`` -> (0, 1, 1); one line naming what is wrong otherwise.  A device may
+    repeat: each appearance is a slot of its own (its own streams and memory)."""
+    items = [t.strip() for t in str(text).split(",")]
+    if not any(items):
+        raise ValueError(f"--gpus {text!r}: an empty device list (write e.g. --gpus 0,1)")
+    out = []
+    for t in items:
+        if not t.isdigit():
+            raise ValueError(f"--gpus {text}: {t!r} is not a device number (write e.g. --gpus 0,1)")
+        out.append(int(t))
+    if len(out) > MAX_SLOTS:
+        raise ValueError(f"--gpus {text}: {len(out)} slots; at most {MAX_SLOTS}")
+    return tuple(out)
+
+
+MAX_SLOTS = 64
+
+
+def _check_devices(devices, flag: str) -> None:
+    if not _cuda_usable():
+        raise RuntimeError(f"{flag}: no CUDA device is visible to CuPy")
+    import cupy
+    count = cupy.cuda.runtime.getDeviceCount()
+    for d in devices:
+        if not 0 <= d < count:
+            raise RuntimeError(f"{flag}: no device {d}; this machine has {count} CUDA device(s) "
+                               f"(0 to {count - 1})")
+
+
+def select_devices(devices) -> None:
+    """``--gpus 0,1`` -> select_devices((0, 1)): the MSMs split over these slots, the rest on
+    the first.  A one-element list is ``select_device`` of it."""
+    devices = tuple(int(d) for d in devices)
+    flag = "--gpus " + ",".join(map(str, devices))
+    if not devices:
+        raise ValueError("--gpus: an empty device list (write e.g. --gpus 0,1)")
+    _check_devices(devices, flag)
+    _DEVICE.update(kind="cuda", index=devices[0], slots=devices)
+
+
+def selected_kind() -> str | None:
+    """"cpu" or "cuda" as select_device(s) set it; None: the best available, unresolved."""
+    return _DEVICE["kind"]
+
+
+def device_slots() -> tuple[int, ...]:
+    """The CUDA devices the MSMs are split over (one slot: no splitting)."""
+    return tuple(_DEVICE["slots"])
 
 
 def get_backend(name: str | None = None):
@@ -48,9 +97,12 @@ def get_backend(name: str | None = None):
 
 
 def selected_device() -> str:
-    """What select_device chose, resolved: "cpu", or "cuda:N" (for a node's start-up line)."""
+    """What select_device(s) chose, resolved: "cpu", "cuda:N", or "cuda:0,1" for several slots
+    (for a node's start-up line and status)."""
     kind = _DEVICE["kind"] or ("cuda" if _cuda_usable() else "cpu")
-    return "cpu" if kind == "cpu" else f"cuda:{_DEVICE['index']}"
+    if kind == "cpu":
+        return "cpu"
+    return "cuda:" + ",".join(map(str, _DEVICE["slots"] if _DEVICE["kind"] == "cuda" else (_DEVICE["index"],)))
 
 
 def device_index() -> int:

@@ -167,13 +167,20 @@ class CudaEngine(_OnBackend):
     """``gpu_msm``'s CUDA backend; a job's vectors are CuPy arrays on the selected device.
     They cross to the device once (witness share, opened values) and back once (the
     values a party sends), and every step between runs where they are.  A zkey's point
-    sections and sparse matrices are uploaded once and kept while the zkey lives."""
+    sections and sparse matrices are uploaded once and kept while the zkey lives.
+
+    With several device slots (``gpu_msm.select_devices``, ``--gpus``) each point section
+    is spread over them and every MSM runs on all of them at once; the vectors, NTTs and
+    matrix products stay on the first (a job's work besides the MSMs is a few percent of
+    it, and moving vectors between GPUs would cost more than it saves)."""
     name = "cuda"
     on_device = True
 
-    def __init__(self):
+    def __init__(self, slots: tuple[int, ...] = (0,)):
         import gpu_msm
         self._b = gpu_msm.get_backend("cuda")
+        self._slots = tuple(slots)
+        self._split_msm = len(self._slots) > 1
         self._split: dict = {}  # per zkey's coefficients: the device CSR form of each matrix
         self._resident: dict = {}  # per point-section array: its device handle
         self._upload_lock = threading.Lock()
@@ -215,17 +222,22 @@ class CudaEngine(_OnBackend):
                 # in the backend's keyed registry: an id is reused once its array is
                 # freed).  Under the lock: two parties in threads each uploading and one
                 # handle replacing the other left an MSM still running on freed bases.
-                handle = self._b.upload_bases(bases)
+                handle = (self._b.upload_split(bases, self._slots) if self._split_msm
+                          else self._b.upload_bases(bases))
                 _remember(self._resident, bases, handle)
         return handle
 
     def msm(self, group, bases, v):
         b = self._bases(bases)
+        if self._split_msm:
+            return _point(group, self._b.split_msm(group, b, v))
         return _point(group, self._b.msm_g1(b, v) if group == "g1" else self._b.msm_g2(b, v))
 
     def msm_later(self, group, bases, v):
-        """Started now on its own stream, so it overlaps what the caller does next."""
-        result = self._b.msm_start(group, self._bases(bases), v)
+        """Started now on its own stream (one per slot), so it overlaps what the caller
+        does next."""
+        start = self._b.split_msm_start if self._split_msm else self._b.msm_start
+        result = start(group, self._bases(bases), v)
         return lambda: _point(group, result())
 
 
@@ -254,10 +266,10 @@ def get_engine(name: str | None = None) -> Engine:
     (the one ``gpu_msm.select_device`` chose)."""
     if name == REFERENCE:
         return ReferenceEngine()
-    key = name or "best"
+    import gpu_msm
+    key = (name or gpu_msm.selected_kind() or "best", gpu_msm.device_slots())
     eng = _ENGINES.get(key)
     if eng is None:
-        import gpu_msm
         backend = gpu_msm.get_backend(name).__name__.rsplit(".", 1)[-1]
-        eng = _ENGINES[key] = {"cpu": CpuEngine, "cuda": CudaEngine}[backend]()
+        eng = _ENGINES[key] = CudaEngine(key[1]) if backend == "cuda" else CpuEngine()
     return eng
