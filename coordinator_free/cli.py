@@ -342,8 +342,8 @@ def _warm_cpu_engine():
     if "cuda" in gpu_msm.available_backends():
         return
     t0 = time.perf_counter()
-    print("demo: preparing the CPU engine (a first run compiles it, about a minute; later runs "
-          "load it from the cache)", file=sys.stderr, flush=True)
+    print("demo: preparing the CPU engine (a first run compiles it, about a minute of CPU time spread "
+          "over the cores; later runs load it from the cache)", file=sys.stderr, flush=True)
     from gpu_msm.cpu.warmup import warm_up
     warm_up()
     print(f"demo: CPU engine ready in {time.perf_counter() - t0:.1f}s", file=sys.stderr)

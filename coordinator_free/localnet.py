@@ -104,7 +104,7 @@ class LocalNetwork:
                "--key", str(self.keys / f"{name}.key"), "--cert", str(self.keys / f"{name}.crt"),
                "--data-dir", str(data), "--committee", str(self.committee_path), *self.extra_args,
                *self.node_args.get(name, [])]
-        if "--gpu" not in cmd:
+        if not {"--gpu", "--gpus", "--cpu"} & set(cmd):
             cmd.append("--cpu")
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 env=env)

@@ -291,3 +291,28 @@ def test_local_parties_on_slots(slots, fixture_paths, threshold):
         from cme.threshold_run import prove_local_threshold
         proof, public, _ = prove_local_threshold(zkey, wtns, 3, threshold, engine="cuda")
     assert verify(vkey_object_from_zkey(zkey), public, (proof.pi_a, proof.pi_b, proof.pi_c))
+
+
+@pytest.mark.gpu
+@needs_cuda
+@pytest.mark.parametrize("threshold", [None, 1])
+def test_nodes_on_slots_prove_over_mtls(threshold):
+    """Real daemons started with --gpus 0,0 (one with --gpus 0), both modes: the proof
+    verifies with py_ecc, and each node's start-up line names its slots."""
+    import dataclasses
+    from coordinator_free.client import Client
+    from coordinator_free.committee import Sharing
+    from coordinator_free.localnet import LocalNetwork
+    from prover.snarkjs_json import read_vkey
+    from prover.verify import verify_py_ecc
+    d = DATA / "mul_chain_2e10"
+    with LocalNetwork(3, node_args={"node1": ["--gpus", "0,0"], "node2": ["--gpus", "0,0,0"],
+                                    "node3": ["--gpus", "0"]}) as net:
+        committee = net.committee if threshold is None else dataclasses.replace(net.committee,
+                                                                             sharing=Sharing("shamir", threshold))
+        with Client(committee) as client:
+            proof, public, _ = client.prove(d / "circuit.zkey", d / "witness.wtns")
+        assert verify_py_ecc(read_vkey(d / "verification_key.json"), public, (proof.pi_a, proof.pi_b, proof.pi_c))
+        started = {name: next(ln for ln in net.logs[name] if "listening on" in ln) for name in net.names}
+        assert "engine cuda:0,0)" in started["node1"] and "engine cuda:0,0,0)" in started["node2"], started
+        assert "engine cuda:0)" in started["node3"], started

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from coordinator_free import __version__
 from coordinator_free.localnet import coprove_command
 from gpu_msm.cpu import kernel_cache
@@ -120,3 +122,20 @@ def test_version_is_the_installed_one():
     r = subprocess.run([*prefix, "--version"], env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and r.stdout.strip() == f"coprove {__version__}"
     assert importlib.metadata.version("coprove") == __version__
+
+
+def test_parallel_warm_up_groups_balance_compile_time():
+    from gpu_msm.cpu.warmup import COMPILE_SECONDS, _groups
+    names = ["msm_g1", "msm_g2", "ntt", "vector_ops", "conversions", "pairing"]
+    for k in (1, 2, 3, 6, 9):
+        groups = _groups(names, k)
+        assert sorted(n for g in groups for n in g) == sorted(names) and len(groups) == min(k, len(names))
+        loads = [sum(COMPILE_SECONDS[n] for n in g) for g in groups]
+        # greedy longest-first: no group exceeds the ideal share by more than the largest family
+        assert max(loads) <= sum(loads) / len(groups) + max(COMPILE_SECONDS[n] for n in names)
+
+
+def test_warm_up_names_unknown_families():
+    from gpu_msm.cpu.warmup import warm_up
+    with pytest.raises(ValueError, match=r"unknown kernel families \['nope'\]"):
+        warm_up(only=["msm_g1", "nope"])

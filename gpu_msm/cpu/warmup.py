@@ -1,6 +1,6 @@
 """Compile (or load from numba's cache) every CPU kernel on tiny inputs.
 
-    python -m gpu_msm.cpu.warmup [--all]
+    python -m gpu_msm.cpu.warmup [--all] [--jobs N]
 
 A fresh installation pays tens of seconds of JIT compilation on its first calls
 (figures: bench/RESULTS.md, 'Measurements moved from code comments'); running this
@@ -13,7 +13,9 @@ fixed-base multiples call (the XYZZ strategy, fixed-base tables).
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -48,8 +50,54 @@ def _pairing(g1, g2):
     pairing.g1_lincomb(g1, _limbs([1, 2]))
 
 
-def warm_up(everything: bool = False) -> dict[str, float]:
-    """Seconds per kernel family for its first call in this process."""
+# Seconds each family took to compile from nothing on the 2-core box (bench/RESULTS.md,
+# "The first demo"): what the parallel warm-up balances its processes by.
+COMPILE_SECONDS = {"msm_g1": 12.8, "msm_g2": 12.8, "ntt": 4.4, "vector_ops": 4.1, "conversions": 2.2,
+                   "pairing": 22.9, "msm_xyzz": 20.0, "fixed_base": 10.0}
+
+
+def _groups(names: list[str], k: int) -> list[list[str]]:
+    """The families in k groups of about equal compile time (longest first, each to the
+    lightest group so far)."""
+    groups: list[list[str]] = [[] for _ in range(k)]
+    load = [0.0] * k
+    for name in sorted(names, key=lambda n: -COMPILE_SECONDS.get(n, 5.0)):
+        i = load.index(min(load))
+        groups[i].append(name)
+        load[i] += COMPILE_SECONDS.get(name, 5.0)
+    return [g for g in groups if g]
+
+
+def _cold(folder: Path) -> bool:
+    return not any(folder.glob("*.nbi"))
+
+
+def compile_in_parallel(names: list[str], jobs: int) -> bool:
+    """Compile the families in ``jobs`` child processes at once, into this process's cache
+    folder (numba compiles on one core: a cold cache is filled in the time of its largest
+    group, not of all).  The children import these same files (numba keys its cache by
+    source path).  False when a child failed: the caller compiles what is missing itself."""
+    import subprocess
+    import sys
+
+    from gpu_msm.cpu.kernel_cache import configure
+    configure()
+    root = str(Path(__file__).resolve().parent.parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+    procs = [subprocess.Popen([sys.executable, "-P", "-m", "gpu_msm.cpu.warmup", "--only", ",".join(g)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             for g in _groups(names, jobs)]
+    ok = True
+    for proc in procs:
+        proc.communicate()
+        ok &= proc.returncode == 0
+    return ok
+
+
+def warm_up(everything: bool = False, only: list[str] | None = None, jobs: int | None = None) -> dict[str, float]:
+    """Seconds per kernel family for its first call in this process.  On a cold cache
+    with several cores (``jobs`` None: as many as there are, up to the families' count)
+    the families compile first in child processes side by side, then load here."""
     import gpu_msm.cpu as cpu
     from gpu_msm.cpu import convert, msm
 
@@ -80,6 +128,16 @@ def warm_up(everything: bool = False) -> dict[str, float]:
                                  msm.msm_g2(g2, scalars, strategy="xyzz")),
             "fixed_base": lambda: (cpu.fixed_base_g1(g1[0], scalars), cpu.fixed_base_g2(g2[0], scalars)),
         })
+    if only is not None:
+        unknown = sorted(set(only) - set(calls))
+        if unknown:
+            raise ValueError(f"unknown kernel families {unknown}: known {sorted(calls)}")
+        calls = {k: v for k, v in calls.items() if k in only}
+    if only is None:
+        from gpu_msm.cpu.kernel_cache import configure
+        jobs = min(os.cpu_count() or 1, len(calls)) if jobs is None else jobs
+        if jobs > 1 and _cold(configure()):
+            compile_in_parallel(list(calls), jobs)
     seconds = {}
     for name, call in calls.items():
         t0 = time.perf_counter()
@@ -89,10 +147,16 @@ def warm_up(everything: bool = False) -> dict[str, float]:
 
 
 def main() -> None:
-    import sys
+    import argparse
 
     from gpu_msm.cpu.kernel_cache import configure
-    for name, secs in warm_up(everything="--all" in sys.argv[1:]).items():
+    ap = argparse.ArgumentParser(prog="python -m gpu_msm.cpu.warmup", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--all", action="store_true", help="also what only tuning and fixed-base dealing call")
+    ap.add_argument("--only", help="these families only, comma-separated (no child processes)")
+    ap.add_argument("--jobs", type=int, help="processes for a cold cache (default: one per core)")
+    args = ap.parse_args()
+    only = args.only.split(",") if args.only else None
+    for name, secs in warm_up(everything=args.all or bool(only), only=only, jobs=args.jobs).items():
         print(f"{secs:7.2f} s  {name}")
     print(f"kernels cached in {configure()}")
 
