@@ -47,8 +47,11 @@ def test_demo_after_warm_up_compiles_nothing_and_writes_nothing_in_the_package(t
     cache = tmp_path / "cache"
     env = _env(cache)
     before = _numba_files(ROOT)
+    from gpu_msm.cpu.warmup import _cold
     folder = _warm(env)
     assert folder.is_relative_to(cache / "kernels"), folder
+    assert not _cold(folder), "a filled cache looks cold: every warm-up would start child compilers"
+    assert _cold(tmp_path / "empty")
     compiled = _index_state(folder)
     modules = {name.split(".")[0] for name in (Path(k).name for k in compiled)}
     assert {"convert", "pippenger", "transform", "vec", "pairing"} <= modules, modules

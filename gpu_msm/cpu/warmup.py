@@ -69,7 +69,9 @@ def _groups(names: list[str], k: int) -> list[list[str]]:
 
 
 def _cold(folder: Path) -> bool:
-    return not any(folder.glob("*.nbi"))
+    """No kernel index in the cache folder yet (numba keeps them in a subfolder per
+    source folder): the next warm-up compiles everything."""
+    return not any(folder.rglob("*.nbi"))
 
 
 def compile_in_parallel(names: list[str], jobs: int) -> bool:
