@@ -84,7 +84,9 @@ def deal_shamir(witness, n_parties: int, threshold: int, engine: str | None = No
     eng = get_engine(engine)
     token = secrets.token_bytes if rng is None else rng.randbytes
     seeds = [token(SEED_BYTES) for _ in range(threshold)]
-    seeded = [eng.vector(expand(seed, _LABEL, m)) for seed in seeds]
+    # expanded where the engine keeps vectors: on a GPU, 2^20 values in ~1 ms instead of
+    # ~40 ms of host ChaCha and an upload
+    seeded = [eng.vector(expand(seed, _LABEL, m, eng.on_device)) for seed in seeds]
     v = eng.vector(w)
     xs = [0] + [alpha(j) for j in range(threshold)]
     out = [ShamirMaterial(j, n_parties, threshold, m, seed=seeds[j]) for j in range(threshold)]
@@ -97,10 +99,11 @@ def deal_shamir(witness, n_parties: int, threshold: int, engine: str | None = No
     return out
 
 
-def share_of(material: ShamirMaterial) -> np.ndarray:
-    """Party side: its share of the witness, a canonical (m, 4) array."""
+def share_of(material: ShamirMaterial, device: bool = False):
+    """Party side: its share of the witness, a canonical (m, 4) array (a seeded share is
+    expanded on the CUDA device where ``device``: the same values, as a CuPy array)."""
     if material.seed is not None:
-        return expand(material.seed, _LABEL, material.n_vars)
+        return expand(material.seed, _LABEL, material.n_vars, device)
     if material.share is None or material.share.shape != (material.n_vars, 4):
         raise ValueError(f"party {material.index}'s material holds no share of {material.n_vars} values")
     return material.share.copy()

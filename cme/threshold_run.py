@@ -15,6 +15,7 @@ from cme import messages as M
 from cme.misbehave import wrong_msm
 from cme.session import ThresholdSession
 from cme.shamir import share_of
+from prover.engines import get_engine
 from prover.groth16 import groth16_bare
 from prover.plain import PlainOps
 from prover.wtns import check_witness_for
@@ -37,7 +38,7 @@ class ThresholdReport:
 
 def run_party(zkey, material, engine: str | None = None):
     """One party's whole job: its share, the single-party routine, its bare MSMs."""
-    ops = PlainOps(share_of(material), engine)
+    ops = PlainOps(share_of(material, get_engine(engine).on_device), engine)
     return groth16_bare(zkey, ops), ops.timings
 
 

@@ -20,6 +20,7 @@ KERNEL_DIR = Path(__file__).resolve().parent.parent / "kernels"
 OPTIONS = ("-std=c++17",)
 _INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"\s*$', re.M)
 _MODULES: dict = {}
+_LOADED: dict = {}  # (device, name, defines) -> module: the sources are read once per process
 
 
 def source(name: str, defines: dict | None = None) -> str:
@@ -97,11 +98,18 @@ def module(name: str, defines: dict | None = None):
     """Compiled ``cupy.RawModule`` for ``kernels/<name>`` on the current device."""
     import cupy
 
-    src = source(name, defines)
     dev = cupy.cuda.Device().id
+    # the fast path of every kernel launch: expanding the source each time cost ~10 ms of
+    # host time per 2^20 proof (bench/RESULTS.md, "A node that drives several GPUs")
+    quick = (dev, name, tuple(sorted((defines or {}).items())))
+    mod = _LOADED.get(quick)
+    if mod is not None:
+        return mod
+    src = source(name, defines)
     key = (dev, hashlib.sha256(src.encode()).hexdigest(), OPTIONS)
     mod = _MODULES.get(key)
     if mod is not None:
+        _LOADED[quick] = mod
         return mod
     arch = device_arch()
     path = cubin_path(name, src, arch)
@@ -111,12 +119,12 @@ def module(name: str, defines: dict | None = None):
         except ImportError:  # CuPy without its NVRTC wrapper: let CuPy compile and cache
             mod = cupy.RawModule(code=src, options=OPTIONS, backend="nvrtc")
             mod.compile()
-            _MODULES[key] = mod
+            _MODULES[key] = _LOADED[quick] = mod
             return mod
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
         tmp.write_bytes(cubin)
         tmp.replace(path)
     mod = cupy.RawModule(path=str(path))
-    _MODULES[key] = mod
+    _MODULES[key] = _LOADED[quick] = mod
     return mod
