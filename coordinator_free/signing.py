@@ -73,10 +73,16 @@ class BlockHasher:
         self._done = 0  # bytes hashed
 
     def through(self, end: int) -> None:
-        """Hash every whole block that ends at or before ``end``."""
-        while self._done + DIGEST_BLOCK <= min(end, len(self._view)):
-            self._hashes.append(_block_hash(self._view[self._done:self._done + DIGEST_BLOCK]))
-            self._done += DIGEST_BLOCK
+        """Hash every whole block that ends at or before ``end`` (a part's blocks side by side
+        on the pool: one thread hashing a 30 MB message alone was 1.3x a 1->1 exchange on a
+        16-core host, bench/RESULTS.md)."""
+        stop = min(end, len(self._view))
+        blocks = [self._view[i:i + DIGEST_BLOCK] for i in range(self._done, stop - DIGEST_BLOCK + 1, DIGEST_BLOCK)]
+        if len(blocks) > 1:
+            self._hashes += _pool.map(_block_hash, blocks)
+        elif blocks:
+            self._hashes.append(_block_hash(blocks[0]))
+        self._done += len(blocks) * DIGEST_BLOCK
 
     def digest(self) -> bytes:
         self.through(len(self._view))
