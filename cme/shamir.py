@@ -110,6 +110,12 @@ def share_of(material: ShamirMaterial, device: bool = False):
 
 
 def _scaled(p: BareParts, k: int) -> BareParts:
+    """k·p, through −((r − k)·p) where that multiplier is the shorter: consecutive
+    evaluation points give coefficients like −3 (a 2-bit multiply, not a 254-bit one)."""
+    k %= FR_MODULUS
+    if k > FR_MODULUS // 2:
+        q = _scaled(p, FR_MODULUS - k)
+        return BareParts(G1.neg(q.a), G1.neg(q.b1), G2.neg(q.b2), G1.neg(q.c))
     return BareParts(G1.mul(p.a, k), G1.mul(p.b1, k), G2.mul(p.b2, k), G1.mul(p.c, k))
 
 
