@@ -5,7 +5,7 @@ single-party prover on the same device, and snarkjs where node is installed.
                         [--threshold 1] [--reps 3] [--inflight 4]
                         [--jobs 8] [--engine cuda|cpu] [--snarkjs PATH]
                         [--cache ~/.cache/coprove/bench] [--out bench/results/e2e.json]
-                        [--keep-proof DIR]
+                        [--keep-proof DIR] [--node-gpus "0,1;2,3;4,5"]
 
 Circuits: synthetic mul chains of domain 2^k (bench/synthetic_setup.py: a test-only
 setup with known toxic waste, since snarkjs cannot build 2^20 keys without a 2^21
@@ -106,7 +106,7 @@ MODES = ("additive", "threshold")
 
 
 def bench_network(paths, n_nodes: int, engine: str, reps: int, inflight: int, jobs: int,
-                  threshold: int | None = None) -> dict:
+                  threshold: int | None = None, node_gpus: list[str] | None = None) -> dict:
     from coordinator_free.client import Client
     from coordinator_free.committee import load_committee
     from coordinator_free.localnet import LocalNetwork
@@ -117,6 +117,8 @@ def bench_network(paths, n_nodes: int, engine: str, reps: int, inflight: int, jo
         gpus = cupy.cuda.runtime.getDeviceCount()
     names = [f"node{i + 1}" for i in range(n_nodes)]
     node_args = {n: ["--gpu", str(i % gpus)] for i, n in enumerate(names)} if gpus else {}
+    if gpus and node_gpus:  # each node's own slot list (a node driving several GPUs)
+        node_args = {n: ["--gpus", node_gpus[i % len(node_gpus)]] for i, n in enumerate(names)}
     out: dict = {"gpus": gpus, "placement": {n: a[1] if a else "cpu" for n, a in
                                              ((n, node_args.get(n)) for n in names)}}
     with LocalNetwork(n_nodes, node_args=node_args, start_timeout=120.0, threshold=threshold) as net:
@@ -381,6 +383,9 @@ def main() -> int:
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "e2e.json"))
     ap.add_argument("--keep-proof", default=None, metavar="DIR")
     ap.add_argument("--skip-single", action="store_true")
+    ap.add_argument("--node-gpus", metavar="LIST;LIST;...",
+                    help="each node's --gpus slot list, e.g. '0,1;2,3;4,5' (default: one GPU a node, "
+                         "round-robin)")
     args = ap.parse_args()
     modes = MODES if args.mode == "both" else (args.mode,)
     if "threshold" in modes and not (args.threshold >= 1 and 2 * args.threshold + 1 <= args.nodes):
@@ -409,7 +414,8 @@ def main() -> int:
             key = "network" if mode == "additive" else "threshold"
             try:
                 net = bench_network(paths, args.nodes, engine, args.reps, args.inflight, args.jobs,
-                                    threshold=args.threshold if mode == "threshold" else None)
+                                    threshold=args.threshold if mode == "threshold" else None,
+                                    node_gpus=args.node_gpus.split(";") if args.node_gpus else None)
             except Exception as e:  # keep the sizes and modes that worked, and say what failed
                 log(f"2^{log_n} {mode} FAILED: {type(e).__name__}: {e}")
                 r.setdefault("network_error", f"{mode}: {type(e).__name__}: {e}")
