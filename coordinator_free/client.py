@@ -370,7 +370,7 @@ class Client:
         try:
             submit(parts(), timeout=self.rpc_seconds)
         except grpc.RpcError as e:
-            if predeal_id and e.code() == grpc.StatusCode.FAILED_PRECONDITION and "dealt ahead" in (e.details() or ""):
+            if predeal_id and wire.refused_predeal(e):
                 raise _AheadRefused(f"node {node.name}: {e.details()}") from None
             raise NodeFailed(node, "submit", _why(e)) from None
 

@@ -171,6 +171,8 @@ class NodeService(rpc.NodeServicer):
                                            parties=tuple(p.fingerprint for p in parties),
                                            index=m.party_index, job_id=bytes(m.job_id))
             except PredealError as e:
+                # the key tells the client to deal this job whole, whatever the text says
+                context.set_trailing_metadata(((wire.REFUSED_KEY, wire.REFUSED_PREDEAL),))
                 context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(e))
             stream = MaterialStream(index=m.party_index, n_parties=m.n_parties, n_vars=zkey.n_vars,
                                     domain_size=zkey.domain_size, part="job", ahead=ahead)

@@ -38,6 +38,21 @@ _PEER_DATA = _tag(pb.PeerChunk, "data")
 _JOB_MATERIAL = _tag(pb.JobPart, "material")
 
 
+# Trailing metadata a node sets when it refuses a job's material dealt ahead (expired,
+# used, unknown): the client then deals that job whole instead of failing it.
+REFUSED_KEY = "coprove-refused"
+REFUSED_PREDEAL = "predeal"
+
+
+def refused_predeal(error) -> bool:
+    """Whether a SubmitJob's RpcError is a node refusing the job's material dealt ahead."""
+    try:
+        trailing = error.trailing_metadata() or ()
+    except Exception:  # an error raised before any call completed has none
+        return False
+    return any(k == REFUSED_KEY and v == REFUSED_PREDEAL for k, v in trailing)
+
+
 def manifest_parties(members) -> list:
     """A job's (or dealing's) parties for its manifest, in index order."""
     return [pb.Party(index=i, name=m.name, address=m.address, fingerprint=m.fingerprint)
