@@ -628,6 +628,17 @@ def main(argv=None) -> int:
         raise
 
 
+def _without_scipy() -> None:
+    """Keep numba from importing SciPy in this process.  numba imports
+    ``scipy.linalg.cython_blas`` when its array support loads (at the first kernel), to
+    offer ``np.dot`` and ``np.linalg`` in compiled code; no kernel here uses them, and
+    where SciPy is installed the import cost every command ~0.2-0.3 s, a third of a
+    small proof (bench/RESULTS.md, "Start-up with SciPy installed").  Only the command's
+    own process: a program importing coprove's packages keeps its SciPy."""
+    if "scipy" not in sys.modules:
+        sys.modules["scipy"] = None  # an import of it raises ImportError
+
+
 def entry() -> None:
     """The ``coprove`` command: ``main``, then out without the interpreter's teardown.
 
@@ -636,6 +647,7 @@ def entry() -> None:
     Everything a command writes is closed and renamed into place before ``main`` returns;
     the streams and logging are flushed here, and atexit handlers still run.
     """
+    _without_scipy()
     rc = main()
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
