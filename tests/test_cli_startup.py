@@ -52,3 +52,22 @@ def test_commands_import_only_their_path(tmp_path, argv, allowed):
     heavy.discard("coordinator_free")
     heavy.discard("coordinator_free.cli")
     assert heavy <= allowed, f"{argv[0]} imported {sorted(heavy - allowed)}"
+
+
+def test_the_command_keeps_numba_from_importing_scipy(tmp_path):
+    """Where SciPy is installed, numba imports it at its first kernel (for np.dot and
+    np.linalg, which no kernel here uses); the ``coprove`` command's process refuses it
+    that import, and still proves and verifies."""
+    import importlib.util
+    if importlib.util.find_spec("scipy") is None:
+        pytest.skip("SciPy is not installed: nothing to keep out")
+    script = ("import atexit, sys\n"
+              "atexit.register(lambda: print('SCIPY', sys.modules.get('scipy') is not None, flush=True))\n"
+              "from coordinator_free.cli import entry\n"
+              "sys.argv = ['coprove', *sys.argv[1:]]\nentry()\n")
+    r = subprocess.run([sys.executable, "-c", script, "prove", str(CHAIN / "circuit.zkey"),
+                        str(CHAIN / "witness.wtns"), "p.json", "pub.json", "--single"],
+                       capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "SCIPY False" in r.stdout, r.stdout
+    assert json.loads((tmp_path / "pub.json").read_text()) == json.loads((CHAIN / "public.json").read_text())
