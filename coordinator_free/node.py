@@ -9,7 +9,6 @@ Who may call what (the caller's certificate fingerprint, from mutual TLS):
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import signal
 import threading
@@ -22,25 +21,21 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from cme import messages as M
 from cme.material import MaterialError, MaterialStream
-from cme.misbehave import wrong_msm
-from cme.party import run_party
 from cme.shamir import check_threshold
 from cme.shamir_material import ShamirStream
-from cme.threshold_run import run_party as run_threshold_party
 from coordinator_free import __version__
 from coordinator_free import identity as ident
 from coordinator_free import signing, wire
 from coordinator_free.faults import FaultPlan
 from coordinator_free.jobs import (BLAMED_PARTY_KEY, CANCELLED, DONE, FAILED, LATE_GRACE, RUNNING, Job,
                                    JobError, PartyInfo)
-from coordinator_free.mesh import PART_BYTES, GrpcTransport, PeerChannels
+from coordinator_free.mesh import PART_BYTES, PeerChannels
 from coordinator_free.metrics import NodeMetrics
+from coordinator_free.node_work import JobWork, job_log
 from coordinator_free.predeals import Entry, PredealError, PredealStore
-from coordinator_free.receipts import msm_sizes, node_receipt
 from coordinator_free.registry import CircuitRegistry, UploadError
-from gpu_msm.backend import bind_thread, selected_device
+from gpu_msm.backend import selected_device
 from protos import coprove_pb2 as pb
 from protos import coprove_pb2_grpc as rpc
 
@@ -81,6 +76,7 @@ class NodeService(rpc.NodeServicer):
         self.closing = False
         self.faults = FaultPlan(cfg.fault)
         self.predeals = PredealStore()
+        self.work = JobWork(cfg, self.metrics, self.channels, self.signer, self.faults)
 
     # authentication ---------------------------------------------------------
     def _client(self, context) -> str:
@@ -288,7 +284,7 @@ class NodeService(rpc.NodeServicer):
                 context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, f"{running} jobs running, the limit")
             self.jobs[job.job_id] = job
             self.submitter[job.job_id] = client
-            th = threading.Thread(target=self._run, args=(job, zkey, material), daemon=True,
+            th = threading.Thread(target=self.work.run, args=(job, zkey, material), daemon=True,
                                   name=f"job-{job.job_id.hex()[:8]}")
             self.threads[job.job_id] = th
         self.metrics.running.inc()
@@ -356,94 +352,8 @@ class NodeService(rpc.NodeServicer):
             bad(f"deadline {left:.1f}s away; allowed: (0, {self.cfg.max_job_seconds:g}]")
         return self.registry.get(m.circuit_sha256), parties
 
-    def _run(self, job: Job, zkey, material):
-        if job.threshold:
-            return self._run_threshold(job, zkey, material)
-        try:
-            self.faults.at("start")
-            bind_thread()
-            transport = self.faults.wrap(GrpcTransport(job, self.channels, self.signer,
-                                                       bad_signatures=self.cfg.misbehave == "bad-signature"))
-            if self.cfg.misbehave and self.cfg.misbehave != "bad-signature":
-                from cme.misbehave import Misbehaving
-                transport = Misbehaving(transport, self.cfg.misbehave)
-
-            def wipe():
-                # the expanded shares are all this node keeps (a correction still arriving
-                # is not in the material: it goes to the shares)
-                if material.corrections is not None:
-                    material.corrections.wipe()
-
-            self._log(job, "local work", "starting")
-            ops = run_party(zkey, material, transport, job.job_id, expanded=wipe)
-            job.steps = dict(ops.timings)
-            if job.output is None:
-                raise JobError("the protocol ended without an output")
-            self._done(job, zkey)
-        except Exception as e:  # any failure ends this job only; the daemon keeps serving
-            # cme's PeerError and MessageError name the party that let this one down
-            peer = getattr(e, "peer", None)
-            blamed = peer if isinstance(peer, int) and 0 <= peer < job.n_parties else None
-            if job.finish(FAILED, str(e), blamed):
-                self.metrics.jobs.labels("failed").inc()
-            self._log(job, "failed", str(e), logging.WARNING)
-        finally:
-            self.metrics.running.dec()
-            self.metrics.bytes_sent.inc(job.bytes_sent)
-            self.metrics.bytes_received.inc(job.bytes_received)
-
-    def _run_threshold(self, job: Job, zkey, material):
-        """Threshold mode: the single-party routine on this node's Shamir share, alone; the
-        output is its bare MSMs, held for the client.  Nothing goes to any peer."""
-        try:
-            self.faults.at("start")
-            bind_thread()
-            self._log(job, "local work", "starting (threshold mode: no peer traffic)")
-            bare, timings = run_threshold_party(zkey, material)
-            material.wipe()
-            points = (bare.a, bare.b1, bare.b2, bare.c)
-            if self.cfg.misbehave == "wrong-msm":
-                points = wrong_msm(points)
-            elif self.cfg.misbehave:
-                self._log(job, "misbehave", f"{self.cfg.misbehave} corrupts peer messages; a threshold job "
-                                            "has none", logging.WARNING)
-            self.faults.at("output")
-            job.steps = dict(timings)
-            job.output = M.encode(M.Message(M.OUTPUT, job.job_id, job.index, points=points))
-            self._done(job, zkey)
-        except Exception as e:  # any failure ends this job only; the daemon keeps serving
-            if job.finish(FAILED, str(e)):
-                self.metrics.jobs.labels("failed").inc()
-            self._log(job, "failed", str(e), logging.WARNING)
-        finally:
-            material.wipe()
-            self.metrics.running.dec()
-
-    def _done(self, job: Job, zkey) -> None:
-        """A job whose output is ready, in either mode: signed receipt, state, metrics, log."""
-        self._sign_receipt(job, zkey)
-        if job.finish(DONE):
-            self.metrics.jobs.labels("done").inc()
-        for step, secs in sorted(job.steps.items()):
-            self.metrics.step_seconds.labels(step).observe(secs)
-            self._log(job, step, f"seconds={secs:.3f}")
-        mode = f" (threshold mode, t={job.threshold})" if job.threshold else ""
-        self._log(job, "done", f"sent={job.bytes_sent}B received={job.bytes_received}B{mode}")
-
-    def _sign_receipt(self, job: Job, zkey) -> None:
-        """This node's signed account of the job (``coordinator_free.receipts``)."""
-        job.receipt = node_receipt(self.signer, {
-            "job": job.job_id.hex(), "circuit": job.circuit,
-            "mode": f"threshold t={job.threshold}" if job.threshold else "additive",
-            "node": self.cfg.identity.fingerprint, "index": job.index, "n_parties": job.n_parties,
-            "n_vars": zkey.n_vars, "domain_size": zkey.domain_size, "msm_sizes": msm_sizes(zkey),
-            "material_bytes": job.material_bytes, "bytes_in": job.bytes_received, "bytes_out": job.bytes_sent,
-            "started_unix_ms": int(job.started_unix * 1000), "ended_unix_ms": int(time.time() * 1000),
-            "step_seconds": {k: round(v, 6) for k, v in sorted(job.steps.items())},
-            "output_sha256": hashlib.sha256(job.output).hexdigest()})
-
     def _log(self, job, step, detail, level=logging.INFO):
-        log.log(level, "job=%s party=%d step=%s %s", job.job_id.hex()[:12], job.index, step, detail)
+        job_log(job, step, detail, level)
 
     def FetchResult(self, request, context):
         job = self._job(request.job_id, context, self._client(context))
