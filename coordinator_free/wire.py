@@ -46,11 +46,7 @@ REFUSED_PREDEAL = "predeal"
 
 def refused_predeal(error) -> bool:
     """Whether a SubmitJob's RpcError is a node refusing the job's material dealt ahead."""
-    try:
-        trailing = error.trailing_metadata() or ()
-    except Exception:  # an error raised before any call completed has none
-        return False
-    return any(k == REFUSED_KEY and v == REFUSED_PREDEAL for k, v in trailing)
+    return any(k == REFUSED_KEY and v == REFUSED_PREDEAL for k, v in error.trailing_metadata() or ())
 
 
 def manifest_parties(members) -> list:

@@ -7,7 +7,8 @@ import importlib
 # set by select_device / select_devices; kind None = best available.  "slots" are the CUDA
 # devices the MSMs are split over (a device may appear twice: two slots sharing it); the
 # first is the primary, where vectors, NTTs and everything but the MSMs run.
-_DEVICE: dict = {"kind": None, "index": 0, "slots": (0,)}
+_DEVICE: dict = {"kind": None, "slots": (0,)}
+MAX_SLOTS = 64  # a longer --gpus list is a typo, not a machine
 
 
 def _cuda_usable() -> bool:
@@ -25,13 +26,13 @@ def available_backends() -> list[str]:
 def select_device(device: int | str | None) -> None:
     """``--gpu N`` -> select_device(N); ``--cpu`` -> select_device("cpu"); None -> best."""
     if device is None:
-        _DEVICE.update(kind=None, index=0, slots=(0,))
+        _DEVICE.update(kind=None, slots=(0,))
     elif device == "cpu":
-        _DEVICE.update(kind="cpu", index=0, slots=(0,))
+        _DEVICE.update(kind="cpu", slots=(0,))
     else:
         index = int(device)
         _check_devices([index], f"--gpu {index}")
-        _DEVICE.update(kind="cuda", index=index, slots=(index,))
+        _DEVICE.update(kind="cuda", slots=(index,))
 
 
 def parse_gpu_list(text: str) -> tuple[int, ...]:
@@ -49,8 +50,6 @@ def parse_gpu_list(text: str) -> tuple[int, ...]:
         raise ValueError(f"--gpus {text}: {len(out)} slots; at most {MAX_SLOTS}")
     return tuple(out)
 
-
-MAX_SLOTS = 64
 
 
 def _check_devices(devices, flag: str) -> None:
@@ -72,7 +71,7 @@ def select_devices(devices) -> None:
     if not devices:
         raise ValueError("--gpus: an empty device list (write e.g. --gpus 0,1)")
     _check_devices(devices, flag)
-    _DEVICE.update(kind="cuda", index=devices[0], slots=devices)
+    _DEVICE.update(kind="cuda", slots=devices)
 
 
 def selected_kind() -> str | None:
@@ -102,11 +101,11 @@ def selected_device() -> str:
     kind = _DEVICE["kind"] or ("cuda" if _cuda_usable() else "cpu")
     if kind == "cpu":
         return "cpu"
-    return "cuda:" + ",".join(map(str, _DEVICE["slots"] if _DEVICE["kind"] == "cuda" else (_DEVICE["index"],)))
+    return "cuda:" + ",".join(map(str, _DEVICE["slots"]))
 
 
 def device_index() -> int:
-    return _DEVICE["index"]
+    return _DEVICE["slots"][0]
 
 
 def bind_thread() -> None:
@@ -114,4 +113,4 @@ def bind_thread() -> None:
     device is per thread: a server's worker threads would otherwise all use device 0)."""
     if _DEVICE["kind"] == "cuda":
         import cupy
-        cupy.cuda.Device(_DEVICE["index"]).use()
+        cupy.cuda.Device(_DEVICE["slots"][0]).use()

@@ -5,14 +5,17 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from cli_helpers import DATA
 
 CHAIN = DATA / "mul_chain_2e10"
+ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("numba", "grpc", "cryptography", "cme", "coordinator_free.client", "py_ecc", "scipy")
 
 
@@ -55,19 +58,27 @@ def test_commands_import_only_their_path(tmp_path, argv, allowed):
 
 
 def test_the_command_keeps_numba_from_importing_scipy(tmp_path):
-    """Where SciPy is installed, numba imports it at its first kernel (for np.dot and
-    np.linalg, which no kernel here uses); the ``coprove`` command's process refuses it
-    that import, and still proves and verifies."""
-    import importlib.util
-    if importlib.util.find_spec("scipy") is None:
-        pytest.skip("SciPy is not installed: nothing to keep out")
-    script = ("import atexit, sys\n"
-              "atexit.register(lambda: print('SCIPY', sys.modules.get('scipy') is not None, flush=True))\n"
-              "from coordinator_free.cli import entry\n"
-              "sys.argv = ['coprove', *sys.argv[1:]]\nentry()\n")
-    r = subprocess.run([sys.executable, "-c", script, "prove", str(CHAIN / "circuit.zkey"),
-                        str(CHAIN / "witness.wtns"), "p.json", "pub.json", "--single"],
-                       capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    """numba imports SciPy where it is installed (to check its version, and at its first
+    kernel scipy.linalg, for np.dot and np.linalg, which no kernel here uses); the ``coprove`` command's process refuses it
+    that import, and still proves.  A stand-in ``scipy`` package first on the path (so
+    the test runs whether SciPy is installed or not) records any import of it; the same
+    script without the command's guard shows the import does happen."""
+    fake = tmp_path / "site" / "scipy"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("import os\n__version__ = '1.17.0'  # numba checks it\n"
+                                      "open(os.environ['SCIPY_MARK'], 'w').close()\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "site"), str(ROOT)]),
+           "SCIPY_MARK": str(tmp_path / "imported")}
+    script = ("import sys\nfrom coordinator_free import cli\n"
+              "if sys.argv[1] == 'unguarded':\n    cli._without_scipy = lambda: None\n"
+              "sys.argv = ['coprove', *sys.argv[2:]]\ncli.entry()\n")
+    argv = ["prove", str(CHAIN / "circuit.zkey"), str(CHAIN / "witness.wtns"), "p.json", "pub.json", "--single"]
+    r = subprocess.run([sys.executable, "-P", "-c", script, "guarded", *argv], capture_output=True, text=True,
+                       timeout=300, cwd=tmp_path, env=env)
     assert r.returncode == 0, r.stderr
-    assert "SCIPY False" in r.stdout, r.stdout
+    assert not (tmp_path / "imported").exists(), "the command's process imported scipy"
     assert json.loads((tmp_path / "pub.json").read_text()) == json.loads((CHAIN / "public.json").read_text())
+    r = subprocess.run([sys.executable, "-P", "-c", script, "unguarded", *argv], capture_output=True, text=True,
+                       timeout=300, cwd=tmp_path, env=env)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "imported").exists(), "numba no longer imports scipy: the guard may go"

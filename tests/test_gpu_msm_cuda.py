@@ -462,6 +462,22 @@ def test_window_combination_on_host():
         assert got == curve.mul(curve.generator, sum(k << (w * c) for w, k in enumerate(logs)) % R)
 
 
+def test_horner_adds_several_slots_window_sums(test_seed):
+    """horner(): the window sums of several device slots (affine, None = infinity, lists
+    of different lengths) added in one pass equal the sum of each slot's own Horner; no GPU."""
+    from gpu_msm.cuda import msm as cmsm
+    rng = np.random.default_rng([test_seed, 12])
+    for curve, cv in ((bn254.G1, cmsm.G1), (bn254.G2, cmsm.G2)):
+        c = 13
+        slots = [[int(rng.integers(0, 2**62)) if rng.random() < 0.8 else 0
+                  for _ in range(int(rng.integers(1, 21)))] for _ in range(3)]
+        sums = [[curve.mul(curve.generator, k) if k else None for k in logs] for logs in slots]
+        want = curve.mul(curve.generator,
+                         sum(k << (w * c) for logs in slots for w, k in enumerate(logs)) % R)
+        assert cmsm.horner(cv, sums, c) == want
+        assert cmsm.horner(cv, [], c) is None
+
+
 @pytest.mark.gpu
 @needs_cuda
 def test_table_strategy_falls_back_when_rounds_do_not_fit(test_seed, monkeypatch):

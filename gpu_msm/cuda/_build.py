@@ -2,9 +2,9 @@
 
 The ``.cu`` files live in ``gpu_msm/kernels``; their ``#include "x.cuh"`` lines are
 inlined here so that one string (and its hash) is the whole translation unit.  Tunables
-arrive as ``#define``s from a Python dict.  Modules are memoised per (device, source
-hash, options).  Compiled cubins are also kept on disk (``$GPU_MSM_KERNEL_CACHE``, default
-``~/.cache/coprove/kernels``), keyed by the same hash and the device's architecture:
+arrive as ``#define``s from a Python dict.  Modules are memoised per (device, file,
+defines).  Compiled cubins are also kept on disk (``$GPU_MSM_KERNEL_CACHE``, default
+``~/.cache/coprove/kernels``), keyed by the source's hash and the device's architecture:
 the G2 module takes minutes to compile, so a node pays that once, not per process.
 """
 
@@ -19,8 +19,7 @@ from pathlib import Path
 KERNEL_DIR = Path(__file__).resolve().parent.parent / "kernels"
 OPTIONS = ("-std=c++17",)
 _INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"\s*$', re.M)
-_MODULES: dict = {}
-_LOADED: dict = {}  # (device, name, defines) -> module: the sources are read once per process
+_MODULES: dict = {}  # (device, name, defines) -> module: the sources are read once per process
 
 
 def source(name: str, defines: dict | None = None) -> str:
@@ -98,19 +97,14 @@ def module(name: str, defines: dict | None = None):
     """Compiled ``cupy.RawModule`` for ``kernels/<name>`` on the current device."""
     import cupy
 
-    dev = cupy.cuda.Device().id
-    # the fast path of every kernel launch: expanding the source each time cost ~10 ms of
-    # host time per 2^20 proof (bench/RESULTS.md, "A node that drives several GPUs")
-    quick = (dev, name, tuple(sorted((defines or {}).items())))
-    mod = _LOADED.get(quick)
+    # found by (device, name, defines) before any source is read: expanding the source
+    # at every kernel launch cost ~10 ms of host time per 2^20 proof (bench/RESULTS.md,
+    # "Where a 2^20 single-party proof's time goes on the H100")
+    key = (cupy.cuda.Device().id, name, tuple(sorted((defines or {}).items())))
+    mod = _MODULES.get(key)
     if mod is not None:
         return mod
     src = source(name, defines)
-    key = (dev, hashlib.sha256(src.encode()).hexdigest(), OPTIONS)
-    mod = _MODULES.get(key)
-    if mod is not None:
-        _LOADED[quick] = mod
-        return mod
     arch = device_arch()
     path = cubin_path(name, src, arch)
     if not path.exists():
@@ -119,12 +113,12 @@ def module(name: str, defines: dict | None = None):
         except ImportError:  # CuPy without its NVRTC wrapper: let CuPy compile and cache
             mod = cupy.RawModule(code=src, options=OPTIONS, backend="nvrtc")
             mod.compile()
-            _MODULES[key] = _LOADED[quick] = mod
+            _MODULES[key] = mod
             return mod
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
         tmp.write_bytes(cubin)
         tmp.replace(path)
     mod = cupy.RawModule(path=str(path))
-    _MODULES[key] = _LOADED[quick] = mod
+    _MODULES[key] = mod
     return mod

@@ -92,7 +92,15 @@ def _grid(threads: int, block: int = BLOCK) -> tuple[int]:
 
 # ---------------------------------------------------------------- bases on the device
 
-class ResidentBases:
+class DeviceBases:
+    """Bases held on the device(s), of one curve: an MSM takes a prefix of them (the C
+    section's scalars are the witness tail).  ``ResidentBases`` (one device) and
+    ``slots.SplitBases`` (ranges over several) are the two kinds."""
+    curve: _Curve
+    n: int
+
+
+class ResidentBases(DeviceBases):
     """Affine bases in device memory (Montgomery form): pass in place of the numpy array."""
 
     def __init__(self, key, curve: _Curve, data, n: int):
@@ -600,15 +608,22 @@ def windows_affine(curve: _Curve, wins: np.ndarray) -> list:
 
 def finish(curve: _Curve, wins: np.ndarray, c: int):
     """Σ_w 2^(w·c)·wins[w] (Horner, top window first) -> affine ints, None = infinity."""
+    return horner(curve, [windows_affine(curve, wins)], c)
+
+
+def horner(curve: _Curve, sums: list, c: int):
+    """Σ over the lists in ``sums`` of Σ_w 2^(w·c)·pts[w] (affine window sums, None =
+    infinity): the doublings once, each list's window added at its place.  Several lists:
+    the MSM's ranges on several device slots, all run with window c."""
     F = _Fq2Ops if curve.g2 else _FqOps
     dbl = _jdouble_g2 if curve.g2 else _jdouble_g1
     acc = (F.one, F.one, F.zero)
-    pts = windows_affine(curve, wins)
-    for w in range(len(pts) - 1, -1, -1):
+    for w in range(max((len(pts) for pts in sums), default=0) - 1, -1, -1):
         for _ in range(c):
             acc = dbl(acc)
-        if pts[w] is not None:
-            acc = _jadd_affine(F, acc, pts[w])
+        for pts in sums:
+            if w < len(pts) and pts[w] is not None:
+                acc = _jadd_affine(F, acc, pts[w])
     return _jacobian_to_affine(curve, acc)
 
 
@@ -679,15 +694,17 @@ def msm(curve: _Curve, bases, scalars, window: int | None = None, max_points: in
 
 def _checked_scalars(curve: _Curve, bases, scalars):
     """The API's checks: host scalars (n, 4) below r, one per base of a numpy array (a
-    prefix of resident bases), resident bases of this curve."""
+    prefix of bases held on the device), device bases of this curve."""
     if not isinstance(scalars, _cp().ndarray):
         scalars = np.ascontiguousarray(scalars, dtype=np.uint64)
         if scalars.ndim != 2 or scalars.shape[1] != 4:
             raise ValueError(f"scalars of shape {scalars.shape}: want (n, 4) uint64")
         _check_below(scalars, FR_MODULUS, "scalars")
-    if isinstance(bases, ResidentBases):
+    if isinstance(bases, DeviceBases):
         if bases.curve is not curve:
-            raise ValueError(f"resident bases are {bases.curve.name}, not {curve.name}")
+            raise ValueError(f"bases on the device are {bases.curve.name}, not {curve.name}")
+        if scalars.shape[0] > bases.n:
+            raise ValueError(f"{scalars.shape[0]} scalars for {bases.n} bases")
     elif np.shape(bases)[0] != scalars.shape[0]:
         raise ValueError(f"{scalars.shape[0]} scalars for {np.shape(bases)[0]} bases")
     return scalars

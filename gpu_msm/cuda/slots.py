@@ -15,10 +15,8 @@ import time
 
 import numpy as np
 
-from gpu_msm.constants import FR_MODULUS
-from gpu_msm.cuda.msm import (G1, G2, ResidentBases, _check_below, _curve_of, _Curve, _Fq2Ops, _FqOps,
-                              _jacobian_to_affine, _jadd_affine, _jdouble_g1, _jdouble_g2,
-                              affine_to_array, msm_device, plan, upload_bases, windows_affine)
+from gpu_msm.cuda.msm import (G1, G2, DeviceBases, _checked_scalars, _curve_of, _Curve, affine_to_array,
+                              horner, msm_device, plan, upload_bases, windows_affine)
 from gpu_msm.split import slot_weights, split_bounds
 
 
@@ -27,7 +25,7 @@ def _cp():
     return cupy
 
 
-class SplitBases:
+class SplitBases(DeviceBases):
     """Bases spread over slots: slot i holds rows [bounds[i], bounds[i+1]) resident on
     ``devices[i]`` (None where its range is empty).  Pass it in place of the array."""
 
@@ -103,23 +101,6 @@ def upload_split(bases, devices, weights=None, curve: _Curve | None = None) -> S
     return SplitBases(curve, parts, devices, bounds)
 
 
-def _checked(curve: _Curve, bases: SplitBases, scalars):
-    cp = _cp()
-    if bases.curve is not curve:
-        raise ValueError(f"split bases are {bases.curve.name}, not {curve.name}")
-    if isinstance(scalars, cp.ndarray):
-        s = cp.ascontiguousarray(scalars).astype(cp.uint64, copy=False)
-    else:
-        s = np.ascontiguousarray(scalars, dtype=np.uint64)
-        if s.ndim == 2 and s.shape[1] == 4:
-            _check_below(s, FR_MODULUS, "scalars")
-    if s.ndim != 2 or s.shape[1] != 4:
-        raise ValueError(f"scalars of shape {s.shape}: want (n, 4) uint64")
-    if s.shape[0] > bases.n:  # a prefix is allowed, as for resident bases
-        raise ValueError(f"{s.shape[0]} scalars for {bases.n} bases")
-    return s
-
-
 def _slice_to(cp, s, lo: int, hi: int, device: int, stream):
     """Rows [lo, hi) of the scalars on ``device``, queued on ``stream``: a view where they
     already are there, a device-to-device copy from another GPU, an upload from the host."""
@@ -139,10 +120,12 @@ def msm_start(group: str, bases: SplitBases, scalars):
     come from work queued on the current stream of their device: every slot waits for it."""
     cp = _cp()
     curve = G1 if group == "g1" else G2
-    s = _checked(curve, bases, scalars)
+    s = _checked_scalars(curve, bases, scalars)
     n = s.shape[0]
     src_dev = s.device.id if isinstance(s, cp.ndarray) else cp.cuda.Device().id
     with cp.cuda.Device(src_dev):
+        if isinstance(s, cp.ndarray):
+            s = cp.ascontiguousarray(s)  # rows copied to another GPU as one block
         ready = cp.cuda.Event(disable_timing=True)
         ready.record()
     live = [(i, lo, min(hi, n)) for i, (lo, hi) in enumerate(zip(bases.bounds, bases.bounds[1:])) if lo < min(hi, n)]
@@ -157,48 +140,24 @@ def msm_start(group: str, bases: SplitBases, scalars):
             stream.wait_event(ready)
             with stream:
                 part = _slice_to(cp, s, lo, hi, d, stream)
-                wins, c = msm_device(curve, bases.parts[i], part, window=window, keep=keep)
+                wins, _ = msm_device(curve, bases.parts[i], part, window=window, keep=keep)
             keep.append(part)
-            running.append((d, stream, wins, c))
+            running.append((d, stream, wins))
 
     def result() -> np.ndarray:
         sums = []
-        for d, stream, wins, c in running:
+        for d, stream, wins in running:
             with cp.cuda.Device(d):
                 stream.synchronize()
-                sums.append((windows_affine(curve, wins.get(stream=stream)), c))
+                sums.append(windows_affine(curve, wins.get(stream=stream)))
         keep.clear()
-        return affine_to_array(curve, _horner(curve, sums))
+        return affine_to_array(curve, horner(curve, sums, window))
 
     return result
-
-
-def _horner(curve: _Curve, sums: list):
-    """Σ over slots of Σ_w 2^(w·c)·win[w]: the doublings once, every slot's window added
-    at its place (all slots used the same c)."""
-    F = _Fq2Ops if curve.g2 else _FqOps
-    dbl = _jdouble_g2 if curve.g2 else _jdouble_g1
-    acc = (F.one, F.one, F.zero)
-    if not sums:
-        return None
-    c = sums[0][1]
-    assert all(ci == c for _, ci in sums), "slots ran with different windows"
-    nwin = max(len(pts) for pts, _ in sums)
-    for w in range(nwin - 1, -1, -1):
-        for _ in range(c):
-            acc = dbl(acc)
-        for pts, _ in sums:
-            if w < len(pts) and pts[w] is not None:
-                acc = _jadd_affine(F, acc, pts[w])
-    return _jacobian_to_affine(curve, acc)
 
 
 def msm(group: str, bases: SplitBases, scalars) -> np.ndarray:
     return msm_start(group, bases, scalars)()
 
 
-def is_split(bases) -> bool:
-    return isinstance(bases, SplitBases)
-
-
-__all__ = ["SplitBases", "upload_split", "msm_start", "msm", "device_speeds", "is_split", "ResidentBases"]
+__all__ = ["SplitBases", "upload_split", "msm_start", "msm", "device_speeds"]
